@@ -1,0 +1,1 @@
+"""Everything that turns an ad into predictions, usable without Kafka."""

@@ -1,0 +1,41 @@
+"""Versioned event models, their codec and the service settings.
+
+This package imports neither torch nor Faust: every other package depends on it.
+"""
+
+from schemas.base import SCHEMA_VERSION, SENTIMENTS
+from schemas.codec import decode, encode
+from schemas.description import Description, Face, HeadPose, ImageInfo, OcrLine, OcrResult, OcrWord, Region, Segment
+from schemas.errors import ErrorCode, SchemaError
+from schemas.events import (
+    AdDescribed,
+    AdFeatures,
+    AdSentiment,
+    AdUploaded,
+    AttributeSentiment,
+    DeadLetter,
+    FeatureTensor,
+    GeneratedTexts,
+    ImageRef,
+    OverallSentiment,
+    SourceRef,
+    VisualConcept,
+)
+from schemas.policy import ValidationPolicy
+
+#: Every top-level event, by the name used for its JSON Schema file.
+EVENTS = {
+    "AdUploaded": AdUploaded,
+    "AdDescribed": AdDescribed,
+    "AdFeatures": AdFeatures,
+    "AdSentiment": AdSentiment,
+    "DeadLetter": DeadLetter,
+    "Description": Description,
+}
+
+__all__ = [
+    "SCHEMA_VERSION", "SENTIMENTS", "EVENTS", "decode", "encode", "ErrorCode", "SchemaError", "ValidationPolicy",
+    "AdUploaded", "AdDescribed", "AdFeatures", "AdSentiment", "DeadLetter", "ImageRef", "FeatureTensor",
+    "AttributeSentiment", "VisualConcept", "OverallSentiment", "GeneratedTexts", "SourceRef",
+    "Description", "Face", "HeadPose", "ImageInfo", "OcrLine", "OcrResult", "OcrWord", "Region", "Segment",
+]

@@ -1,0 +1,134 @@
+"""The one settings object of the service. Environment prefix ``ADSENT_``.
+
+Only entry points (the CLI, the worker) call :func:`load_settings`; everything else receives a
+:class:`Settings` instance. Every field is documented; ``adsent settings`` prints them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.policy import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_TEXT_CHARS, ValidationPolicy
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+Device = Literal["auto", "cpu", "cuda"]
+StageList = tuple[Literal["describe", "features", "classify"], ...]
+
+
+class Settings(BaseSettings):
+    """adsent's configuration; every field reads ``ADSENT_<FIELD NAME IN CAPITALS>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ADSENT_", frozen=True, extra="forbid", env_file=None)
+
+    # --- Kafka connection ---------------------------------------------------------------
+    kafka_bootstrap_servers: str | None = Field(
+        None, description="Comma-separated host:port list of a Kafka cluster. Unset: the embedded broker is used.")
+    kafka_security_protocol: SecurityProtocol = Field("PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+    kafka_sasl_mechanism: SaslMechanism = Field("SCRAM-SHA-512", description="SASL mechanism for SASL_* protocols.")
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (never logged).")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle (PEM) that signed the brokers' certificates.")
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Client private key (PEM) for mutual TLS.")
+    kafka_client_id: str = Field("adsent", description="Client id sent to the brokers.")
+    kafka_consumer_group: str = Field("adsent", description="Prefix of the consumer group / Faust app id.")
+    kafka_max_message_bytes: int = Field(
+        DEFAULT_MAX_PAYLOAD_BYTES, ge=1024,
+        description="Largest message produced; also max.message.bytes of topics adsent creates.")
+    kafka_replication_factor: int = Field(1, ge=1, description="Replication factor of topics adsent creates.")
+
+    # --- Topics ---------------------------------------------------------------------------
+    topic_uploaded: str = Field("ads.uploaded", description="Input: AdUploaded events from the platforms.")
+    topic_described: str = Field("ads.described", description="describe -> features.")
+    topic_features: str = Field("ads.features", description="features -> classify.")
+    topic_sentiment: str = Field("ads.sentiment", description="Output: AdSentiment events.")
+    topic_deadletter: str = Field("ads.deadletter", description="DeadLetter events from every stage.")
+    partitions_uploaded: int = Field(4, ge=1, description="Partitions of the uploaded topic (max parallel describe workers).")
+    partitions_described: int = Field(4, ge=1, description="Partitions of the described topic.")
+    partitions_features: int = Field(4, ge=1, description="Partitions of the features topic.")
+    partitions_sentiment: int = Field(4, ge=1, description="Partitions of the sentiment topic.")
+    partitions_deadletter: int = Field(1, ge=1, description="Partitions of the dead-letter topic.")
+
+    # --- Embedded broker (used only when kafka_bootstrap_servers is unset) ---------------------
+    state_dir: Path = Field(Path(".adsent"), description="Where the embedded broker's data, pid file and logs live.")
+    broker_host: str = Field("127.0.0.1", description="Address the embedded broker binds (loopback only by default).")
+    broker_port: int = Field(19092, ge=1, le=65535, description="Kafka port of the embedded broker.")
+    broker_start_timeout_s: float = Field(20.0, gt=0, description="How long to wait for the embedded broker to answer.")
+
+    # --- Stages: batching ---------------------------------------------------------------------
+    stages: StageList = Field(("describe", "features", "classify"), description="Stages a worker runs.")
+    describe_max_batch: int = Field(4, ge=1, description="Ads per describe batch.")
+    describe_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a describe batch.")
+    features_max_batch: int = Field(8, ge=1, description="Ads per features batch.")
+    features_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a features batch.")
+    classify_max_batch: int = Field(16, ge=1, description="Ads per classify batch.")
+    classify_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a classify batch.")
+    max_attempts: int = Field(3, ge=1, description="Attempts on transient errors before dead-lettering.")
+    retry_backoff_s: float = Field(0.5, ge=0, description="First retry delay; doubles each attempt.")
+
+    # --- Models -----------------------------------------------------------------------------------
+    device: Device = Field("auto", description="auto (CUDA when present), cpu or cuda.")
+    checkpoint_dir: Path | None = Field(None, description="Trained adsent checkpoint. Unset: the starter model.")
+    text_encoder: str | None = Field(None, description="BERT-family encoder name or path. Unset: offline MiniLM-L6.")
+    vision_backbone: str = Field("efficientnet-lite0", description="efficientnet-lite0 (offline), resnet-18/50/152 or a path.")
+    captioner: str | None = Field(None, description="transformers image-to-text model name or path. Unset: offline describer.")
+    detector_weights: Path | None = Field(None, description="YOLO weights for top-C regions. Unset: faces, text and saliency.")
+    ocr_engine: Literal["tesseract", "rapidocr"] = Field("tesseract", description="OCR engine.")
+    ocr_language: str = Field("eng", description="Tesseract language(s), e.g. 'eng+deu'.")
+
+    # --- Image intake ---------------------------------------------------------------------------
+    max_text_chars: int = Field(DEFAULT_MAX_TEXT_CHARS, ge=1, description="Longest ad copy accepted.")
+    max_image_bytes: int = Field(DEFAULT_MAX_IMAGE_BYTES, ge=1, description="Largest encoded image (inline or fetched).")
+    max_image_pixels: int = Field(40_000_000, ge=1, description="Decompression-bomb guard: largest width*height decoded.")
+    max_payload_bytes: int = Field(DEFAULT_MAX_PAYLOAD_BYTES, ge=1, description="Largest Kafka message value accepted.")
+    image_uri_schemes: tuple[str, ...] = Field(("https", "http", "s3", "gs"), description="Schemes an image URI may use.")
+    image_uri_hosts: tuple[str, ...] = Field((), description="Allowed image hosts ('*.cdn.example.com' allowed). Empty: any public host.")
+    image_allow_private_hosts: bool = Field(False, description="Allow loopback, link-local and private hosts (never in production).")
+    image_file_root: Path | None = Field(None, description="file: URIs are allowed only below this directory.")
+    image_fetch_timeout_s: float = Field(5.0, gt=0, description="Timeout of one image fetch.")
+
+    # --- Operations -------------------------------------------------------------------------------
+    metrics_host: str = Field("127.0.0.1", description="Address of the /metrics, /healthz, /readyz server.")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Port of that server (0: pick a free one).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL") and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError("kafka_security_protocol SASL_* needs ADSENT_KAFKA_SASL_USERNAME and ADSENT_KAFKA_SASL_PASSWORD")
+        return self
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return not self.kafka_bootstrap_servers
+
+    def topic_partitions(self) -> dict[str, int]:
+        """Every topic adsent uses, with its partition count."""
+        return {
+            self.topic_uploaded: self.partitions_uploaded,
+            self.topic_described: self.partitions_described,
+            self.topic_features: self.partitions_features,
+            self.topic_sentiment: self.partitions_sentiment,
+            self.topic_deadletter: self.partitions_deadletter,
+        }
+
+    def validation_policy(self) -> ValidationPolicy:
+        return ValidationPolicy(
+            max_text_chars=self.max_text_chars,
+            max_image_bytes=self.max_image_bytes,
+            max_payload_bytes=self.max_payload_bytes,
+            allowed_uri_schemes=frozenset(s.lower() for s in self.image_uri_schemes),
+            allowed_uri_hosts=frozenset(self.image_uri_hosts),
+            allow_private_hosts=self.image_allow_private_hosts,
+            file_root=self.image_file_root,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (entry points only). ``overrides`` win over the environment."""
+    return Settings(**overrides)  # type: ignore[arg-type]

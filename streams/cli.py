@@ -1,0 +1,67 @@
+"""The ``adsent`` command. Subcommands are registered by their own packages.
+
+Each package declares its commands under the ``adsent.commands`` entry-point group in
+``pyproject.toml``; a Typer app becomes a group (``adsent broker up``) and a function becomes a
+command (``adsent demo``). Command modules import heavy libraries (torch, Faust) inside the
+command bodies so that ``adsent --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib.metadata import entry_points
+
+import typer
+
+from schemas.cli_support import settings_of
+
+ENTRY_POINT_GROUP = "adsent.commands"
+QUIET_LOGGERS = ("kafka", "aiokafka", "faust", "mode", "urllib3", "httpx")
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="adsent",
+        help="Attribute-level sentiment for advertisements, streamed over Kafka.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def root(ctx: typer.Context) -> None:
+        """Settings come from ADSENT_* environment variables (see `adsent settings`)."""
+        if ctx.resilient_parsing:
+            return
+        settings = settings_of(ctx)
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for chatty in QUIET_LOGGERS:  # client libraries log every connection at INFO
+            logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+
+    @app.command("settings")
+    def show_settings(ctx: typer.Context) -> None:
+        """Print every setting with its environment variable, value and meaning."""
+        settings = settings_of(ctx)
+        for name, field in type(settings).model_fields.items():
+            value = getattr(settings, name)
+            typer.echo(f"ADSENT_{name.upper()}={_show(value)}\n    {field.description}")
+
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        target = entry.load()
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=entry.name)
+        else:
+            app.command(entry.name)(target)
+    return app
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return json.dumps([str(v) for v in value])  # pydantic-settings reads lists as JSON
+    return str(value)
+
+
+def main() -> None:
+    build_app()()

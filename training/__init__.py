@@ -1,0 +1,1 @@
+"""Datasets, the trainer (Eq. 13-15), evaluation and experiments."""
