@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 import typer
 
@@ -47,12 +47,26 @@ def build_app() -> typer.Typer:
             typer.echo(f"ADSENT_{name.upper()}={_show(value)}\n    {field.description}")
 
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        target = entry.load()
+        target = _load(entry)
+        if target is None:
+            continue
         if isinstance(target, typer.Typer):
             app.add_typer(target, name=entry.name)
         else:
             app.command(entry.name)(target)
     return app
+
+
+def _load(entry: EntryPoint) -> object | None:
+    """Load one command; a command whose own module is not installed is skipped with a warning."""
+    module = entry.value.split(":")[0]
+    try:
+        return entry.load()
+    except ModuleNotFoundError as exc:
+        if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):
+            raise  # the command exists but one of its imports is missing: a real error
+        logging.getLogger(__name__).warning("command %r is registered but %s is not installed", entry.name, module)
+        return None
 
 
 def _show(value: object) -> str:
