@@ -20,6 +20,10 @@ from schemas.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Brokers this process started, kept so that `down` can reap them (and Python does not warn
+# about a child that outlives its Popen object: the broker is meant to run in the background).
+_STARTED: dict[int, subprocess.Popen] = {}
+
 
 class BrokerError(RuntimeError):
     """The embedded broker cannot be started, reached or stopped; the message says why."""
@@ -111,6 +115,7 @@ class EmbeddedBroker:
         with open(self.log_file, "ab") as log_stream:
             process = subprocess.Popen(command, stdout=log_stream, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        _STARTED[process.pid] = process
         self.pid_file.write_text(str(process.pid))
         try:
             self.wait_until_ready(process)
@@ -148,14 +153,10 @@ class EmbeddedBroker:
             self.pid_file.unlink(missing_ok=True)
             return False
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while _alive(pid) and time.monotonic() < deadline:
-            _reap(pid)
-            time.sleep(0.05)
-        if _alive(pid):
+        if not _wait_for_exit(pid, timeout_s):
             log.warning("embedded broker %d ignored SIGTERM for %.0f s; killing it", pid, timeout_s)
             os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+            _wait_for_exit(pid, timeout_s)
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -189,8 +190,19 @@ def _is_noida(pid: int) -> bool:
         return True  # no /proc (macOS): trust the pid file
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+def _wait_for_exit(pid: int, timeout_s: float) -> bool:
+    """Wait for ``pid`` to exit (reaping it when it is our child); True when it did."""
+    process = _STARTED.get(pid)
+    if process is not None:
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return False
+        del _STARTED[pid]
+        return True
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

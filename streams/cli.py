@@ -39,9 +39,15 @@ def build_app() -> typer.Typer:
             logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
     @app.command("settings")
-    def show_settings(ctx: typer.Context) -> None:
+    def show_settings(
+        ctx: typer.Context,
+        markdown: bool = typer.Option(False, "--markdown", help="Print the defaults as the README's Markdown table."),
+    ) -> None:
         """Print every setting with its environment variable, value and meaning."""
         settings = settings_of(ctx)
+        if markdown:
+            typer.echo(settings_table())
+            return
         for name, field in type(settings).model_fields.items():
             value = getattr(settings, name)
             typer.echo(f"ADSENT_{name.upper()}={_show(value)}\n    {field.description}")
@@ -55,6 +61,17 @@ def build_app() -> typer.Typer:
         else:
             app.command(entry.name)(target)
     return app
+
+
+def settings_table() -> str:
+    """The settings reference as a Markdown table of variables, defaults and meanings."""
+    from schemas.settings import Settings
+
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        rows.append(f"| `ADSENT_{name.upper()}` | `{_show(default)}` | {field.description} |")
+    return "\n".join(rows)
 
 
 def _load(entry: EntryPoint) -> object | None:

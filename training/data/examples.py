@@ -1,0 +1,47 @@
+"""The in-memory example every loader produces: text, aspect spans (character offsets), image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas.base import SegmentName, Sentiment
+
+
+@dataclass(frozen=True)
+class AspectSpan:
+    """An aspect term ``text[start:end]`` (end exclusive) of ``segment`` with its sentiment."""
+
+    start: int
+    end: int
+    term: str
+    sentiment: Sentiment
+    segment: SegmentName = "ad_copy"
+
+    @property
+    def key(self) -> tuple[str, int, int, str]:
+        """``(segment, start, end, sentiment)``: what the metrics compare."""
+        return (self.segment, self.start, self.end, self.sentiment)
+
+
+@dataclass(frozen=True)
+class JmasaExample:
+    """One JMASA sequence: the ad copy (or tweet), all its aspect spans, an optional image.
+
+    ``generated`` holds ``(segment, text)`` pairs for spans that point into generated texts
+    (caption, face, OCR); ``image_path`` is None when no image is available.
+    """
+
+    example_id: str
+    text: str
+    aspects: tuple[AspectSpan, ...]
+    overall: Sentiment | None = None
+    image_path: Path | None = None
+    image_ref: str | None = None
+    category: str | None = None
+    generated: tuple[tuple[SegmentName, str], ...] = field(default=())
+
+    def segment_text(self, segment: SegmentName) -> str | None:
+        if segment == "ad_copy":
+            return self.text
+        return dict(self.generated).get(segment)
