@@ -70,7 +70,8 @@ def settings_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        rows.append(f"| `ADSENT_{name.upper()}` | `{_show(default)}` | {field.description} |")
+        shown = f"`{_show(default)}`" if _show(default) else "(unset)"
+        rows.append(f"| `ADSENT_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(rows)
 
 
