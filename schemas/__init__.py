@@ -6,6 +6,7 @@ This package imports neither torch nor Faust: every other package depends on it.
 from schemas.base import SCHEMA_VERSION, SENTIMENTS
 from schemas.codec import decode, encode
 from schemas.description import Description, Face, HeadPose, ImageInfo, OcrLine, OcrResult, OcrWord, Region, Segment
+from schemas.dataset import AdRecord, AspectRecord
 from schemas.errors import ErrorCode, SchemaError
 from schemas.events import (
     AdDescribed,
@@ -23,7 +24,8 @@ from schemas.events import (
 )
 from schemas.policy import ValidationPolicy
 
-#: Every top-level event, by the name used for its JSON Schema file.
+#: Every model with a committed JSON Schema file, by file name: the five events, the describe
+#: stage's output, and one line of the project's JSONL ad dataset format.
 EVENTS = {
     "AdUploaded": AdUploaded,
     "AdDescribed": AdDescribed,
@@ -31,11 +33,12 @@ EVENTS = {
     "AdSentiment": AdSentiment,
     "DeadLetter": DeadLetter,
     "Description": Description,
+    "AdRecord": AdRecord,
 }
 
 __all__ = [
     "SCHEMA_VERSION", "SENTIMENTS", "EVENTS", "decode", "encode", "ErrorCode", "SchemaError", "ValidationPolicy",
     "AdUploaded", "AdDescribed", "AdFeatures", "AdSentiment", "DeadLetter", "ImageRef", "FeatureTensor",
     "AttributeSentiment", "VisualConcept", "OverallSentiment", "GeneratedTexts", "SourceRef",
-    "Description", "Face", "HeadPose", "ImageInfo", "OcrLine", "OcrResult", "OcrWord", "Region", "Segment",
+    "AdRecord", "AspectRecord", "Description", "Face", "HeadPose", "ImageInfo", "OcrLine", "OcrResult", "OcrWord", "Region", "Segment",
 ]

@@ -21,7 +21,7 @@ class ValidationPolicy:
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
-    allowed_uri_schemes: frozenset[str] = frozenset({"https", "http", "s3", "gs"})
+    allowed_uri_schemes: frozenset[str] = frozenset({"https", "http"})
     # Empty means any public host; otherwise only these hosts (exact or ``*.suffix``).
     allowed_uri_hosts: frozenset[str] = frozenset()
     allow_private_hosts: bool = False

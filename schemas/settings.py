@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     features_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a features batch.")
     classify_max_batch: int = Field(16, ge=1, description="Ads per classify batch.")
     classify_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a classify batch.")
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        "at_least_once", description="at_least_once (outputs de-duplicated by ad_id) or exactly_once (Kafka transactions).")
+    dedupe_results: bool = Field(True, description="Keep a table of emitted ad ids so a redelivered ad yields one result.")
     max_attempts: int = Field(3, ge=1, description="Attempts on transient errors before dead-lettering.")
     retry_backoff_s: float = Field(0.5, ge=0, description="First retry delay; doubles each attempt.")
 
@@ -86,7 +89,7 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(DEFAULT_MAX_IMAGE_BYTES, ge=1, description="Largest encoded image (inline or fetched).")
     max_image_pixels: int = Field(40_000_000, ge=1, description="Decompression-bomb guard: largest width*height decoded.")
     max_payload_bytes: int = Field(DEFAULT_MAX_PAYLOAD_BYTES, ge=1, description="Largest Kafka message value accepted.")
-    image_uri_schemes: tuple[str, ...] = Field(("https", "http", "s3", "gs"), description="Schemes an image URI may use.")
+    image_uri_schemes: tuple[Literal["https", "http"], ...] = Field(("https", "http"), description="Schemes an image URI may use (https, http; file: is governed by ADSENT_IMAGE_FILE_ROOT).")
     image_uri_hosts: tuple[str, ...] = Field((), description="Allowed image hosts ('*.cdn.example.com' allowed). Empty: any public host.")
     image_allow_private_hosts: bool = Field(False, description="Allow loopback, link-local and private hosts (never in production).")
     image_file_root: Path | None = Field(None, description="file: URIs are allowed only below this directory.")

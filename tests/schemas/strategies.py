@@ -24,7 +24,7 @@ probabilities = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
 image_refs = st.one_of(
     st.builds(ImageRef, data=st.binary(min_size=1, max_size=256)),
-    st.builds(ImageRef, uri=st.sampled_from(["https://cdn.example.com/a.jpg", "s3://bucket/ads/1.png",
+    st.builds(ImageRef, uri=st.sampled_from(["https://cdn.example.com/a.jpg", "https://cdn.example.com/ads/1.png",
                                              "http://images.example.org/x?y=1"])),
 )
 ad_uploaded = st.builds(

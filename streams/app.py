@@ -1,0 +1,205 @@
+"""The Faust app: topics, one thin agent per stage, the result de-duplication table, lag metrics.
+
+Agents only move bytes: take a batch, run the stage's plain function in an executor (so the event
+loop keeps heartbeating through rebalances), send what it returns, and let Faust acknowledge the
+batch. Faust flushes the producer before it commits offsets, so an offset is committed only after
+the output or the dead letter of its message was written (at-least-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import faust
+
+from schemas import SourceRef, encode
+from schemas.settings import Settings
+from streams.health import Health
+from streams.kafka_config import bootstrap_servers, ssl_context
+from streams.metrics import Metrics
+from streams.stages import Emitted, Failed, InRecord, Result, Stage
+
+log = logging.getLogger(__name__)
+
+STAGE_ORDER = ("describe", "features", "classify")
+LAG_INTERVAL_S = 5.0
+TICK_INTERVAL_S = 1.0
+
+
+class Publisher(Protocol):
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a stage reads and writes."""
+
+    source: str
+    sink: str
+    max_batch: int
+    max_wait_s: float
+
+
+def routes(settings: Settings) -> dict[str, Route]:
+    return {
+        "describe": Route(settings.topic_uploaded, settings.topic_described,
+                          settings.describe_max_batch, settings.describe_max_wait_s),
+        "features": Route(settings.topic_described, settings.topic_features,
+                          settings.features_max_batch, settings.features_max_wait_s),
+        "classify": Route(settings.topic_features, settings.topic_sentiment,
+                          settings.classify_max_batch, settings.classify_max_wait_s),
+    }
+
+
+def app_id(settings: Settings, stages: Sequence[str]) -> str:
+    """The consumer group: one per set of stages, so per-stage workers of one stage share partitions."""
+    ordered = [name for name in STAGE_ORDER if name in stages]
+    return f"{settings.kafka_consumer_group}-{'-'.join(ordered)}"
+
+
+class FaustPublisher:
+    """Sends through the app's producer and waits for the broker's acknowledgement."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+        self._topics: dict[str, Any] = {}
+
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        if topic not in self._topics:
+            self._topics[topic] = self.app.topic(topic, key_serializer="raw", value_serializer="raw")
+        future = await self._topics[topic].send(key=key, value=value)
+        await future
+
+
+class Deduplicator:
+    """Remembers emitted ad ids in a changelog-backed table (co-partitioned with the input)."""
+
+    def __init__(self, table: Any, metrics: Metrics, stage: str) -> None:
+        self.table = table
+        self.metrics = metrics
+        self.stage = stage
+
+    def seen(self, ad_id: str) -> bool:
+        if self.table.get(ad_id.encode()) is None:
+            return False
+        self.metrics.duplicates.labels(self.stage).inc()
+        return True
+
+    def remember(self, ad_id: str, emitted_at: str) -> None:
+        self.table[ad_id.encode()] = emitted_at.encode()
+
+
+async def publish_results(results: Sequence[Result], route: Route, settings: Settings, publisher: Publisher,
+                          dedupe: Deduplicator | None = None) -> None:
+    """Send each result to the sink or the dead-letter topic; every send is awaited."""
+    sends = []
+    for result in results:
+        if isinstance(result, Emitted):
+            if dedupe is not None and dedupe.seen(result.ad_id):
+                log.info("ad %s was already emitted; redelivery suppressed", result.ad_id)
+                continue
+            sends.append(publisher.send(route.sink, result.ad_id.encode(), encode(result.event)))
+            if dedupe is not None:
+                dedupe.remember(result.ad_id, getattr(result.event, "emitted_at").isoformat())
+        elif isinstance(result, Failed):
+            key = result.dead_letter.ad_id.encode() if result.dead_letter.ad_id else None
+            sends.append(publisher.send(settings.topic_deadletter, key, encode(result.dead_letter)))
+    await asyncio.gather(*sends)
+
+
+def records_of(events: Sequence[Any]) -> list[InRecord]:
+    """Faust events -> plain records (raw value, key and where they came from)."""
+    records = []
+    for event in events:
+        message = event.message
+        value = message.value if isinstance(message.value, (bytes, bytearray)) else bytes(message.value or b"")
+        records.append(InRecord(value=bytes(value), key=message.key,
+                                source=SourceRef(topic=message.topic, partition=message.partition,
+                                                 offset=max(message.offset, 0))))
+    return records
+
+
+def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics, health: Health,
+               publisher: Publisher | None = None) -> faust.App:
+    """Build the Faust app with one agent per given stage."""
+    names = [name for name in STAGE_ORDER if name in stages]
+    servers = [f"kafka://{server.strip()}" for server in bootstrap_servers(settings).split(",")]
+    app = faust.App(
+        app_id(settings, names),
+        broker=servers,
+        broker_credentials=_credentials(settings),
+        key_serializer="raw",
+        value_serializer="raw",
+        processing_guarantee=settings.processing_guarantee,
+        producer_acks=-1,
+        producer_max_request_size=settings.kafka_max_message_bytes,
+        consumer_max_fetch_size=settings.kafka_max_message_bytes,
+        consumer_auto_offset_reset="earliest",
+        topic_replication_factor=settings.kafka_replication_factor,
+        topic_partitions=settings.partitions_features,
+        store="memory://",
+        datadir=str(settings.state_dir / "faust"),
+        web_enabled=False,
+    )
+    sender = publisher or FaustPublisher(app)
+    dedupe = None
+    if "classify" in names and settings.dedupe_results:
+        table = app.Table("emitted", default=None, partitions=settings.partitions_features, key_type=bytes,
+                          value_type=bytes, key_serializer="raw", value_serializer="raw", use_partitioner=True,
+                          help="ad_id -> emitted_at of every AdSentiment sent")
+        dedupe = Deduplicator(table, metrics, "classify")
+    for name in names:
+        route = routes(settings)[name]
+        _add_agent(app, name, stages[name], route, settings, sender, dedupe if name == "classify" else None)
+    _add_timers(app, health, metrics, [routes(settings)[name].source for name in names])
+    return app
+
+
+def _add_agent(app: faust.App, name: str, stage: Stage, route: Route, settings: Settings,
+               publisher: Publisher, dedupe: Deduplicator | None) -> None:
+    topic = app.topic(route.source, key_serializer="raw", value_serializer="raw")
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adsent-{name}")
+
+    async def agent(stream: faust.StreamT) -> None:
+        loop = asyncio.get_running_loop()
+        async for events in stream.take_events(route.max_batch, within=route.max_wait_s):
+            records = records_of(events)
+            results = await loop.run_in_executor(executor, stage.run, records)
+            await publish_results(results, route, settings, publisher, dedupe)
+
+    agent.__name__ = f"{name}_agent"
+    app.agent(topic, name=f"adsent.{name}")(agent)
+
+
+def _add_timers(app: faust.App, health: Health, metrics: Metrics, sources: list[str]) -> None:
+    @app.timer(TICK_INTERVAL_S)
+    async def tick() -> None:
+        health.tick()
+
+    @app.timer(LAG_INTERVAL_S)
+    async def measure_lag() -> None:
+        consumer = app.consumer
+        assigned = [tp for tp in consumer.assignment() if tp.topic in sources]
+        if not assigned:  # an idle worker (more workers than partitions) is ready when the broker answers
+            if await consumer.topic_partitions(sources[0]) is not None:
+                health.broker_answered()
+            return
+        highwaters = await consumer.highwaters(*assigned)
+        for tp in assigned:
+            position = await consumer.position(tp)
+            if position is not None and tp in highwaters:
+                metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwaters[tp] - position, 0))
+        health.broker_answered()
+
+
+def _credentials(settings: Settings) -> Any:
+    if settings.kafka_security_protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+        return faust.SASLCredentials(username=settings.kafka_sasl_username, password=password,
+                                     mechanism=settings.kafka_sasl_mechanism, ssl_context=ssl_context(settings))
+    return ssl_context(settings)

@@ -1,0 +1,72 @@
+"""Run a worker: broker and topics ready, models warm, health server up, then the Faust agents."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from schemas.settings import Settings
+from streams.health import Health, HealthServer
+from streams.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+def build_stages(settings: Settings, names: Sequence[str], metrics: Metrics) -> dict:
+    """Instantiate the requested stages; models load here, once, and are warmed up."""
+    from streams.stages import STAGES, ClassifyStage, FeaturesStage
+
+    stages: dict = {}
+    shared_model = None
+    for name in names:
+        if name == "classify":
+            stage = ClassifyStage(settings, metrics)
+            shared_model = stage.model
+        elif name == "features":
+            stage = FeaturesStage(settings, metrics, extractor=_extractor(settings, shared_model))
+        else:
+            stage = STAGES[name](settings, metrics)
+        stages[name] = stage
+    for name, stage in stages.items():
+        log.info("warming up %s", name)
+        stage.warm_up()
+    return stages
+
+
+def _extractor(settings: Settings, model: object | None) -> object | None:
+    return getattr(model, "feature_extractor", None) if model is not None else None
+
+
+def run_worker(settings: Settings, names: Sequence[str]) -> None:
+    """Block running the worker until SIGTERM/SIGINT; then finish or release the in-flight batch."""
+    import faust
+
+    from streams.app import create_app
+    from streams.connect import prepare_cluster
+
+    servers, _, _ = prepare_cluster(settings)
+    metrics = Metrics()
+    health = Health(metrics)
+    server = HealthServer(settings.metrics_host, settings.metrics_port, health).start()
+    ordered = [name for name in ("classify", "features", "describe") if name in names]  # model first: shared
+    stages = build_stages(settings, ordered, metrics)
+    _set_model_info(metrics, settings, stages)
+    health.models_warm = True
+    app = create_app(settings, stages, metrics, health)
+    log.info("worker for %s on %s (group %s), metrics on :%d", ",".join(names), servers, app.conf.id, server.port)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, override_logging=False)
+    try:
+        worker.execute_from_commandline()
+    finally:
+        server.stop()
+
+
+def _set_model_info(metrics: Metrics, settings: Settings, stages: dict) -> None:
+    import torch
+
+    info = {"device": "cuda" if settings.device != "cpu" and torch.cuda.is_available() else "cpu",
+            "stages": ",".join(stages)}
+    classify = stages.get("classify")
+    if classify is not None:
+        info.update({key: str(value) for key, value in classify.model.info().items()})
+    metrics.model_info.info(info)

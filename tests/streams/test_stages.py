@@ -1,0 +1,54 @@
+"""The stage engine: every record ends as one result; failures isolated, retried, dead-lettered."""
+
+from __future__ import annotations
+
+from schemas import AdUploaded, ImageRef, SourceRef, encode
+from streams.stages import Emitted, Failed, InRecord
+from tests.streams.conftest import UppercaseStage
+
+
+def record(ad_id: str, text: str) -> InRecord:
+    ad = AdUploaded(ad_id=ad_id, image=ImageRef(data=b"x"), text=text)
+    return InRecord(encode(ad), ad_id.encode(), SourceRef(topic="ads.uploaded", partition=0, offset=7))
+
+
+def sample(stage: UppercaseStage, name: str, **labels: str) -> float:
+    return stage.metrics.registry.get_sample_value(name, {"stage": "describe", **labels}) or 0.0
+
+
+def test_good_batch(uppercase_stage: UppercaseStage) -> None:
+    results = uppercase_stage.run([record("a", "one"), record("b", "two")])
+    assert [r.event.description.caption for r in results] == ["ONE", "TWO"]
+    assert uppercase_stage.batches == [2]
+    assert sample(uppercase_stage, "adsent_stage_messages_out_total") == 2
+
+
+def test_undecodable_and_bad_image_become_dead_letters_in_order(uppercase_stage: UppercaseStage) -> None:
+    garbage = InRecord(b"\xff not json", b"k-1", SourceRef(topic="ads.uploaded", partition=1, offset=3))
+    results = uppercase_stage.run([record("a", "fine"), garbage, record("c", "a bad image here")])
+    assert isinstance(results[0], Emitted)
+    assert isinstance(results[1], Failed) and results[1].dead_letter.code == "invalid_encoding"
+    assert results[1].dead_letter.ad_id == "k-1" and results[1].dead_letter.payload == garbage.value
+    assert results[1].dead_letter.source.offset == 3
+    assert isinstance(results[2], Failed) and results[2].dead_letter.code == "image_corrupt"
+    assert sample(uppercase_stage, "adsent_stage_messages_failed_total", code="image_corrupt") == 1
+
+
+def test_a_poison_ad_fails_alone(uppercase_stage: UppercaseStage) -> None:
+    results = uppercase_stage.run([record("a", "ok"), record("p", "poison pill"), record("c", "ok too")])
+    assert [type(r).__name__ for r in results] == ["Emitted", "Failed", "Emitted"]
+    letter = results[1].dead_letter
+    assert letter.code == "model_error" and letter.attempts == 3 and letter.exception_type == "ValueError"
+    assert uppercase_stage.batches[0] == 3 and uppercase_stage.batches[1:] == [1, 1, 1, 1, 1]
+    assert uppercase_stage.sleeps == [0.1, 0.2]  # exponential backoff between the poison ad's attempts
+
+
+def test_transient_error_is_retried_then_succeeds(uppercase_stage: UppercaseStage) -> None:
+    results = uppercase_stage.run([record("f", "flaky device")])
+    assert isinstance(results[0], Emitted)
+    assert uppercase_stage.sleeps == [0.1]
+    assert sample(uppercase_stage, "adsent_stage_retries_total", code="model_error") == 1
+
+
+def test_empty_batch(uppercase_stage: UppercaseStage) -> None:
+    assert uppercase_stage.run([]) == []
