@@ -34,14 +34,20 @@ $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	$(BIN)/python -m pip install -q --no-deps -c constraints.txt -r requirements-nodeps.txt
 	@touch $(STAMP)
 
-system-deps:  ## Install Debian's tesseract-ocr when missing (needs root; otherwise says what to install)
-	@if ! command -v tesseract >/dev/null 2>&1; then \
+# Debian packages the project needs: Tesseract (OCR) and Prometheus (promtool and the server, for
+# the deployment tests). Installed with apt-get when running as root; otherwise named.
+
+system-deps:  ## Install Debian's tesseract-ocr and prometheus when missing (root), else say what to install
+	@missing=""; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing tesseract-ocr (Debian) ..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
-	    echo "error: the OCR engine is missing. Install Debian's 'tesseract-ocr' and 'tesseract-ocr-eng' packages" >&2; \
-	    echo "       (sudo apt-get install tesseract-ocr tesseract-ocr-eng), then run make again." >&2; \
+	    echo "error: missing Debian packages:$$missing" >&2; \
+	    echo "       install them (sudo apt-get install$$missing), then run make again." >&2; \
 	    exit 1; \
 	  fi; \
 	fi
