@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+import base64
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from schemas.policy import DEFAULT_POLICY, ValidationPolicy
@@ -46,6 +48,19 @@ def _check_text_cap(value: str, info: ValidationInfo) -> str:
 
 
 CappedText = Annotated[str, Field(max_length=TEXT_HARD_MAX), AfterValidator(_check_text_cap)]
+
+
+def _base64_schema(schema: dict) -> None:
+    schema.pop("format", None)  # pydantic says base64url; we write standard base64
+    schema["contentEncoding"] = "base64"
+
+
+# Bytes travel as standard base64 (RFC 4648 section 4); URL-safe base64 is accepted on input too.
+Base64Bytes = Annotated[
+    bytes,
+    PlainSerializer(lambda value: base64.b64encode(value).decode("ascii"), return_type=str, when_used="json"),
+    Field(json_schema_extra=_base64_schema),
+]
 
 
 def utc_now() -> datetime:

@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 from schemas.base import (
     AdId,
     AwareDatetime,
+    Base64Bytes,
     CappedText,
     Dimension,
     Event,
@@ -27,7 +28,7 @@ from schemas.description import Description
 class ImageRef(Record):
     """The ad image: inline bytes (base64 in JSON) or a URI from the allow-list, never both."""
 
-    data: bytes | None = Field(None, description="Encoded image bytes (base64 in JSON)")
+    data: Base64Bytes | None = Field(None, description="Encoded image bytes (base64 in JSON)")
     uri: str | None = Field(None, max_length=2048, description="https://, s3://, ... or file: under the configured root")
     content_type: str | None = Field(None, max_length=64, pattern=r"^image/[a-z0-9.+-]+$")
 
@@ -95,7 +96,7 @@ class FeatureTensor(Record):
 
     dtype: str = Field(pattern=r"^(float16|float32)$")
     shape: tuple[int, ...] = Field(min_length=1, max_length=4)
-    data: bytes = Field(max_length=4 * 1024 * 1024)
+    data: Base64Bytes = Field(max_length=4 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _size_matches(self) -> "FeatureTensor":
@@ -185,5 +186,5 @@ class DeadLetter(Event):
     exception_type: str = Field(max_length=256)
     failed_at: datetime = Field(default_factory=utc_now)
     attempts: int = Field(1, ge=1)
-    payload: bytes | None = Field(None, description="The original message value (base64 in JSON)")
+    payload: Base64Bytes | None = Field(None, description="The original message value (base64 in JSON)")
     source: SourceRef | None = None

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def model_device(self) -> str | None:
+        """The device to give model loaders: None lets them pick CUDA when present."""
+        return None if self.device == "auto" else self.device
+
+    @property
     def uses_embedded_broker(self) -> bool:
         return not self.kafka_bootstrap_servers
 

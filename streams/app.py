@@ -150,7 +150,7 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
     dedupe = None
     if "classify" in names and settings.dedupe_results:
         table = app.Table("emitted", default=None, partitions=settings.partitions_features, key_type=bytes,
-                          value_type=bytes, key_serializer="raw", value_serializer="raw", use_partitioner=True,
+                          value_type=bytes, use_partitioner=True,
                           help="ad_id -> emitted_at of every AdSentiment sent")
         dedupe = Deduplicator(table, metrics, "classify")
     for name in names:

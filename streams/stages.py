@@ -308,7 +308,7 @@ def load_sentiment_model(settings: Settings) -> Any:
     from model.predict import AdSentimentModel
 
     if settings.checkpoint_dir is not None:
-        return AdSentimentModel.from_pretrained(settings.checkpoint_dir)
+        return AdSentimentModel.from_pretrained(settings.checkpoint_dir, device=settings.model_device)
     from streams.starter import starter_model
 
     return starter_model(settings)

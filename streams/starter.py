@@ -24,9 +24,9 @@ def starter_model(settings: Settings) -> Any:
 
     directory = starter_checkpoint_dir(settings)
     if (directory / "config.json").exists():
-        return AdSentimentModel.from_pretrained(directory, device=settings.device)
+        return AdSentimentModel.from_pretrained(directory, device=settings.model_device)
     log.warning("no checkpoint configured and no starter model at %s: serving the offline default with "
                 "UNTRAINED heads (train one with `adsent train --starter`)", directory)
     from model.config import ModelConfig
 
-    return AdSentimentModel.from_config(ModelConfig.offline_default(), device=settings.device)
+    return AdSentimentModel.from_config(ModelConfig.offline_default(), device=settings.model_device)

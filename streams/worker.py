@@ -68,5 +68,7 @@ def _set_model_info(metrics: Metrics, settings: Settings, stages: dict) -> None:
             "stages": ",".join(stages)}
     classify = stages.get("classify")
     if classify is not None:
-        info.update({key: str(value) for key, value in classify.model.info().items()})
+        model = classify.model
+        info.update({"version": model.model_version, "text_encoder": model.config.text.encoder,
+                     "vision_backbone": model.config.vision.backbone})
     metrics.model_info.info(info)
