@@ -1,0 +1,233 @@
+"""The library entry point: ads in, :class:`schemas.events.AdSentiment` out.
+
+``classify`` is the classify stage (AdFeatures -> AdSentiment); ``predict`` runs describe,
+features and classify in one process. Both are batched, run under ``torch.inference_mode`` and
+use autocast on a GPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from model.anp import load_anp_vocabulary
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.config import ModelConfig
+from model.fusion.decode import tag_spans, to_attributes
+from model.fusion.encoder import load_text_encoder
+from model.fusion.errors import ModelError, ModelErrorCode
+from model.fusion.inputs import ViewTokenizer, compose_context
+from model.fusion.network import FusionNetwork, FusionOutput, VisualBatch
+from model.labels import OVERALL_LABELS
+from model.vision import FeatureExtractor, default_device
+from schemas.base import utc_now
+from schemas.description import Description
+from schemas.events import (
+    AdFeatures,
+    AdSentiment,
+    AdUploaded,
+    FeatureTensor,
+    GeneratedTexts,
+    OverallSentiment,
+    VisualConcept,
+)
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+log = logging.getLogger(__name__)
+
+
+def features_tensor(array: np.ndarray) -> FeatureTensor:
+    """An ``(e, dim)`` array as the event's little-endian float16 tensor."""
+    array = np.ascontiguousarray(array, dtype="<f2")
+    return FeatureTensor(dtype="float16", shape=tuple(int(d) for d in array.shape), data=array.tobytes())
+
+
+def features_array(tensor: FeatureTensor) -> np.ndarray:
+    dtype = "<f2" if tensor.dtype == "float16" else "<f4"
+    return np.frombuffer(tensor.data, dtype=dtype).reshape(tensor.shape).astype(np.float32)
+
+
+class AdSentimentModel:
+    """The fused model with its tokenizer, ready to classify ads."""
+
+    def __init__(self, config: ModelConfig, network: FusionNetwork, tokenizer: Any, model_version: str,
+                 device: torch.device | str | None = None) -> None:
+        self.config = config
+        self.device = torch.device(device) if device is not None else default_device()
+        self.network = network.eval().to(self.device)
+        self.tokenizer = tokenizer
+        self.views = ViewTokenizer(tokenizer, config.text.max_length)
+        self.model_version = model_version
+        self.anps = load_anp_vocabulary()
+        self._features: FeatureExtractor | None = None
+        self._describer: Any = None
+
+    # --- construction -----------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: ModelConfig, device: torch.device | str | None = None) -> "AdSentimentModel":
+        """Pretrained backbones, untrained heads and prefixes."""
+        encoder, tokenizer = load_text_encoder(config.text)
+        torch.manual_seed(0)  # the untrained heads are the same in every process
+        network = FusionNetwork(config, encoder)
+        return cls(config, network, tokenizer, f"untrained-{config.text.encoder}", device)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: torch.device | str | None = None) -> "AdSentimentModel":
+        loaded = load_checkpoint(directory)
+        return cls(loaded.config, loaded.network, loaded.tokenizer, loaded.model_version, device)
+
+    def save_pretrained(self, directory: str | Path, model_version: str | None = None) -> Path:
+        return save_checkpoint(directory, self.network, self.tokenizer, model_version or self.model_version)
+
+    @property
+    def feature_extractor(self) -> FeatureExtractor:
+        """The features stage's encoder, loaded on first use."""
+        if self._features is None:
+            self._features = FeatureExtractor(self.config, self.device)
+        return self._features
+
+    # --- classify stage -----------------------------------------------------------------------
+    def _visual_batch(self, events: Sequence[AdFeatures]) -> VisualBatch:
+        vision = self.config.vision
+        arrays = []
+        for event in events:
+            if event.encoder != vision.name:
+                raise ModelError(ModelErrorCode.FEATURES_MISMATCH,
+                                 f"ad {event.ad.ad_id}: features from {event.encoder!r}, the model expects "
+                                 f"{vision.name!r}")
+            array = features_array(event.features)
+            if array.ndim != 2 or array.shape[1] != vision.feature_dim or array.shape[0] < vision.tokens_per_crop:
+                raise ModelError(ModelErrorCode.FEATURES_MISMATCH,
+                                 f"ad {event.ad.ad_id}: features of shape {array.shape}, expected (e >= "
+                                 f"{vision.tokens_per_crop}, {vision.feature_dim})")
+            arrays.append(array)
+        longest = max(a.shape[0] for a in arrays)
+        features = np.zeros((len(arrays), longest, vision.feature_dim), np.float32)
+        mask = np.zeros((len(arrays), longest), bool)
+        for row, array in enumerate(arrays):
+            features[row, : array.shape[0]] = array
+            mask[row, : array.shape[0]] = True
+        return VisualBatch(torch.from_numpy(features), torch.from_numpy(mask)).to(self.device)
+
+    def _autocast(self) -> Any:
+        return torch.autocast("cuda", dtype=torch.float16) if self.device.type == "cuda" else nullcontext()
+
+    def forward_events(self, events: Sequence[AdFeatures]) -> tuple[FusionOutput, torch.Tensor, Any, list]:
+        """The S+N forward pass of a batch: (output, Viterbi tags, text batch, contexts)."""
+        contexts = [compose_context(e.description, self.config.ablation) for e in events]
+        text = self.views.encode_fused([e.ad.text for e in events], [c.text for c in contexts]).to(self.device)
+        visual = self._visual_batch(events)
+        with torch.inference_mode(), self._autocast():
+            out = self.network(text, visual)
+            tags = self.network.decode(out)
+        return out, tags, text, contexts
+
+    def classify(self, events: Sequence[AdFeatures]) -> list[AdSentiment]:
+        """The classify stage: one batched forward pass for all ``events``."""
+        if not events:
+            return []
+        started = time.perf_counter()
+        out, tags, text, contexts = self.forward_events(events)
+        spans = tag_spans(tags, out.marginals, text)
+        overall = torch.softmax(out.overall_logits, dim=1).cpu().numpy()
+        concepts = self._concepts(out.anp_logits)
+        seconds = time.perf_counter() - started
+        results = []
+        for row, event in enumerate(events):
+            emitted = utc_now()
+            ad = event.ad
+            results.append(AdSentiment(
+                ad_id=ad.ad_id,
+                model_version=self.model_version,
+                overall=OverallSentiment(label=OVERALL_LABELS[int(overall[row].argmax())],
+                                         scores={s: float(overall[row, i]) for i, s in enumerate(OVERALL_LABELS)}),
+                attributes=tuple(to_attributes(spans[row], ad.text, contexts[row])),
+                concepts=concepts[row] if concepts else (),
+                texts=generated_texts(event.description),
+                uploaded_at=ad.uploaded_at,
+                emitted_at=emitted,
+                stage_seconds={**event.stage_seconds, "classify": seconds},
+                end_to_end_seconds=max(0.0, (emitted - ad.uploaded_at).total_seconds()),
+            ))
+        return results
+
+    def _concepts(self, anp_logits: torch.Tensor | None) -> list[tuple[VisualConcept, ...]]:
+        """The top-V ANPs of every ad, best first (empty when the ANP task is off)."""
+        if anp_logits is None:
+            return []
+        probs = torch.softmax(anp_logits.float(), dim=1)
+        top = torch.topk(probs, k=min(self.config.fusion.top_v, probs.shape[1]), dim=1)
+        scores, indices = top.values.cpu().numpy(), top.indices.cpu().numpy()
+        result = []
+        for row in range(scores.shape[0]):
+            concepts = []
+            for score, index in zip(scores[row], indices[row]):
+                anp = self.anps[int(index)]
+                concepts.append(VisualConcept(anp=anp.name, score=float(score), sentiment=anp.sentiment,
+                                              sentiment_score=anp.score if anp.score is not None else 0.0))
+            result.append(tuple(concepts))
+        return result
+
+    # --- describe + features + classify ---------------------------------------------------------
+    def use_describer(self, describer: Any) -> None:
+        """The describe stage ``predict`` uses (default: the offline describer with default settings)."""
+        self._describer = describer
+
+    @property
+    def describer(self) -> Any:
+        """The describe stage ``predict`` uses; default: ``Describer(DescribeConfig())`` on this device."""
+        if self._describer is None:
+            from model.describe import DescribeConfig, Describer
+
+            self._describer = Describer(DescribeConfig(device=self.device.type))
+        return self._describer
+
+    def features(self, ads: Sequence[AdUploaded], images: Sequence["Image.Image"],
+                 descriptions: Sequence[Description], stage_seconds: Sequence[dict[str, float]]) -> list[AdFeatures]:
+        """The features stage for ads already described."""
+        started = time.perf_counter()
+        arrays = self.feature_extractor.extract(images, descriptions)
+        seconds = time.perf_counter() - started
+        return [AdFeatures(ad=ad, description=description, encoder=self.feature_extractor.name,
+                           features=features_tensor(array), stage_seconds={**stages, "features": seconds})
+                for ad, description, array, stages in zip(ads, descriptions, arrays, stage_seconds)]
+
+    def predict(self, batch: Sequence[AdUploaded]) -> list[AdSentiment]:
+        """Describe, encode and classify a batch of uploaded ads in this process."""
+        if not batch:
+            return []
+        from model.describe import load_image
+
+        started = time.perf_counter()
+        describer = self.describer
+        loaded = [load_image(image_source(ad), describer.config) for ad in batch]
+        descriptions = list(describer.describe(loaded))
+        seconds = time.perf_counter() - started
+        images = [item.image for item in loaded]
+        events = self.features(batch, images, descriptions, [{"describe": seconds}] * len(batch))
+        return self.classify(events)
+
+
+def image_source(ad: AdUploaded) -> bytes | Path:
+    """Inline bytes, or the path of a ``file:`` URI (other schemes are fetched by the streams)."""
+    if ad.image.data is not None:
+        return ad.image.data
+    uri = ad.image.uri or ""
+    if uri.startswith("file:"):
+        return Path(uri.removeprefix("file://").removeprefix("file:"))
+    raise ModelError(ModelErrorCode.BAD_INPUT, f"ad {ad.ad_id}: fetch {uri!r} before predict (only inline images "
+                     "and file: URIs are read here)")
+
+
+def generated_texts(description: Description) -> GeneratedTexts:
+    return GeneratedTexts(caption=description.caption, faces=tuple(f.text for f in description.faces),
+                          ocr=description.ocr.text)

@@ -1,0 +1,71 @@
+"""``adsent predict``: describe, encode and classify ad images in this process (no Kafka)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from schemas.cli_support import fail, settings_of
+
+log = logging.getLogger(__name__)
+
+
+def predict_command(
+    ctx: typer.Context,
+    images: Annotated[list[Path], typer.Argument(help="Ad image files (JPEG, PNG, WebP, ...).", exists=True,
+                                                 dir_okay=False, readable=True)],
+    text: Annotated[str, typer.Option("--text", "-t", help="The ad copy S shown with the image(s).")] = "",
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="Trained adsent checkpoint directory. Default: ADSENT_CHECKPOINT_DIR, else the untrained "
+             "starter model (pretrained backbones, random heads).")] = None,
+    json_lines: Annotated[bool, typer.Option("--json", help="Print one AdSentiment JSON object per line.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Ads per forward pass.")] = 8,
+) -> None:
+    """Tag each IMAGE (with --text as its ad copy) with attribute-level sentiment."""
+    import hashlib
+
+    from pydantic import ValidationError
+
+    from model.config import ModelConfig
+    from model.describe import DescribeConfig, Describer
+    from model.fusion.errors import ModelError
+    from model.predict import AdSentimentModel
+    from schemas.events import AdUploaded, ImageRef
+
+    settings = settings_of(ctx)
+    device = None if settings.device == "auto" else settings.device
+    directory = checkpoint or settings.checkpoint_dir
+    try:
+        if directory is not None:
+            model = AdSentimentModel.from_pretrained(directory, device=device)
+        else:
+            log.warning("no checkpoint given: using the untrained starter model (its tags are not meaningful)")
+            config = ModelConfig.offline_default().with_backbones(settings.text_encoder, settings.vision_backbone)
+            model = AdSentimentModel.from_config(config, device=device)
+        model.use_describer(Describer(DescribeConfig.from_settings(settings)))
+        policy = settings.validation_policy()
+        ads = []
+        for path in images:
+            data = path.read_bytes()
+            ad_id = f"{path.stem[:40] or 'image'}-{hashlib.sha256(data).hexdigest()[:12]}"
+            ads.append(AdUploaded.model_validate(
+                {"ad_id": "".join(c if c.isalnum() or c in "._:-" else "-" for c in ad_id).lstrip("-._:") or "ad",
+                 "image": ImageRef(data=data), "text": text, "platform": "cli"},
+                context={"policy": policy}))
+        for first in range(0, len(ads), batch_size):
+            for result in model.predict(ads[first:first + batch_size]):
+                typer.echo(result.model_dump_json() if json_lines else _summary(result))
+    except (ModelError, ValidationError, ValueError, OSError) as exc:
+        fail(str(exc))
+
+
+def _summary(result) -> str:  # noqa: ANN001
+    lines = [f"{result.ad_id}: overall {result.overall.label} ({result.overall.scores[result.overall.label]:.2f})"]
+    for a in result.attributes:
+        lines.append(f"  {a.sentiment:8s} {a.term!r} [{a.segment}, {a.dimension}] {a.confidence:.2f}")
+    if result.concepts:
+        lines.append("  concepts: " + ", ".join(f"{c.anp} {c.score:.2f}" for c in result.concepts))
+    return "\n".join(lines)

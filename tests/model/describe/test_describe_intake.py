@@ -1,0 +1,138 @@
+"""Image intake: every format decodes to upright RGB; every kind of bad input gets its typed error."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.describe import DescribeConfig, ImageError, load_image
+
+
+def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def gradient(mode: str = "RGB", size: tuple[int, int] = (40, 30)) -> Image.Image:
+    x = np.linspace(0, 255, size[0], dtype=np.uint8)[None, :].repeat(size[1], 0)
+    return Image.fromarray(np.stack([x, x[::-1], np.full_like(x, 90)], -1)).convert(mode)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"])
+def test_formats_decode_to_rgb(fmt: str) -> None:
+    loaded = load_image(encode(gradient(), fmt))
+    assert loaded.image.mode == "RGB" and loaded.image.size == (40, 30)
+    assert loaded.info.format == fmt and len(loaded.info.sha256) == 64
+
+
+def test_gif_first_frame() -> None:
+    frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 0, 255))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    pixel = load_image(buffer.getvalue()).image.getpixel((4, 4))
+    assert pixel[0] > 200 and pixel[2] < 50
+
+
+def test_exif_orientation_is_applied() -> None:
+    image = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    loaded = load_image(encode(image, "JPEG", exif=exif.tobytes()))
+    assert loaded.image.size == (20, 40)
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "P", "L", "LA", "RGBA", "I;16"])
+def test_modes_convert_to_rgb(mode: str) -> None:
+    fmt = {"CMYK": "JPEG", "I;16": "PNG"}.get(mode, "PNG")
+    if mode == "I;16":
+        source = Image.fromarray((np.arange(40 * 30, dtype=np.uint16).reshape(30, 40) * 50))
+    else:
+        source = gradient(mode)
+    loaded = load_image(encode(source, fmt))
+    assert loaded.image.mode == "RGB" and loaded.image.size == (40, 30)
+    assert np.asarray(loaded.image).std() > 0
+
+
+def test_transparent_pixels_become_background() -> None:
+    clear = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
+    assert load_image(encode(clear, "PNG")).image.getpixel((1, 1)) == (255, 255, 255)
+
+
+def test_path_input(tmp_path: Path) -> None:
+    path = tmp_path / "ad.png"
+    gradient().save(path)
+    assert load_image(path).image.size == (40, 30)
+
+
+def png_header_claiming(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    idat = zlib.compress(b"\x00" * 100)
+    chunk += struct.pack(">I", len(idat)) + b"IDAT" + idat + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
+    return b"\x89PNG\r\n\x1a\n" + chunk
+
+
+@pytest.mark.parametrize("data, code", [
+    (b"", "image_empty"),
+    (b"\xff\xd8\xff\xe0 this is not really a jpeg", "image_corrupt"),
+    (b"random bytes that are no image at all", "image_corrupt"),
+    (b"%PDF-1.7\n1 0 obj << >> endobj\n", "image_unsupported_format"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>', "image_unsupported_format"),
+    (png_header_claiming(50_000, 50_000), "image_too_many_pixels"),
+])
+def test_bad_input_raises_typed_error(data: bytes, code: str) -> None:
+    with pytest.raises(ImageError) as info:
+        load_image(data)
+    assert info.value.code == code
+
+
+def test_truncated_image() -> None:
+    data = encode(gradient(size=(200, 200)), "JPEG")
+    with pytest.raises(ImageError) as info:
+        load_image(data[: len(data) // 2])
+    assert info.value.code == "image_truncated"
+
+
+def test_truncated_png() -> None:
+    data = encode(Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100, 3), dtype=np.uint8)), "PNG")
+    with pytest.raises(ImageError) as info:
+        load_image(data[: len(data) // 2])
+    assert info.value.code in ("image_truncated", "image_corrupt")
+
+
+def test_oversized_bytes(tmp_path: Path) -> None:
+    config = DescribeConfig(max_image_bytes=100)
+    data = encode(gradient(), "BMP")
+    with pytest.raises(ImageError) as info:
+        load_image(data, config)
+    assert info.value.code == "image_too_large"
+    path = tmp_path / "big.bmp"
+    path.write_bytes(data)
+    with pytest.raises(ImageError) as info:
+        load_image(path, config)
+    assert info.value.code == "image_too_large"
+
+
+def test_pixel_cap_is_checked_before_decoding() -> None:
+    with pytest.raises(ImageError) as info:
+        load_image(encode(gradient(), "PNG"), DescribeConfig(max_image_pixels=100))
+    assert info.value.code == "image_too_many_pixels"
+
+
+def test_unsupported_raster_format() -> None:
+    with pytest.raises(ImageError) as info:
+        load_image(encode(gradient(), "ICO"))
+    assert info.value.code == "image_unsupported_format"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ImageError) as info:
+        load_image(tmp_path / "nope.png")
+    assert info.value.code == "image_unreadable"
