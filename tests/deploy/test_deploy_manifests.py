@@ -1,0 +1,492 @@
+"""Static checks of deploy/: what breaks a deployment that no Docker engine or cluster runs here.
+
+Every YAML and JSON file parses; images are pinned; env names, ports, topics, consumer groups and
+metric names match the code (the settings object, the app ids, the metrics registry).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from schemas.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+COMPOSE_DIR = DEPLOY / "compose"
+K8S = DEPLOY / "k8s"
+BASE = K8S / "base"
+OVERLAYS = ("cpu", "gpu")
+STAGES = ("describe", "features", "classify")
+FIELDS = {f"ADSENT_{name.upper()}" for name in Settings.model_fields}
+TEST_PASSWORD = "not-a-real-password"
+
+
+# ---- loading ---------------------------------------------------------------------------------------
+
+def yaml_files() -> list[Path]:
+    return sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".yaml", ".yml"))
+
+
+def load_all(path: Path) -> list[Any]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def k8s_docs(directory: Path = BASE) -> list[dict]:
+    docs = []
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            docs.extend(load_all(path))
+    return docs
+
+
+def of_kind(docs: list[dict], kind: str) -> list[dict]:
+    return [doc for doc in docs if doc.get("kind") == kind]
+
+
+def compose() -> dict:
+    return yaml.safe_load((COMPOSE_DIR / "compose.yaml").read_text())
+
+
+def worker_services(spec: dict) -> dict[str, dict]:
+    return {name: svc for name, svc in spec["services"].items() if name.startswith("worker-")}
+
+
+def stages_of(command: list[str]) -> list[str]:
+    assert command[:2] == ["worker", "--stages"], command
+    return command[2].split(",")
+
+
+def configmap() -> dict[str, str]:
+    (cm,) = of_kind(k8s_docs(), "ConfigMap")
+    return cm["data"]
+
+
+def secrets() -> dict[str, dict]:
+    return {doc["metadata"]["name"]: doc for doc in of_kind(k8s_docs(), "Secret")}
+
+
+def settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The Settings a worker with exactly this environment would build (validation included)."""
+    for name in list(FIELDS):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+def k8s_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    env = dict(configmap())
+    env.update(secrets()["adsent-kafka"]["stringData"])
+    env["ADSENT_KAFKA_SASL_PASSWORD"] = TEST_PASSWORD  # the committed one is empty on purpose
+    return settings_from(env, monkeypatch)
+
+
+def compose_worker_settings(monkeypatch: pytest.MonkeyPatch, service: str = "worker-describe") -> Settings:
+    env = {k: str(v) for k, v in worker_services(compose())[service]["environment"].items()}
+    return settings_from(env, monkeypatch)
+
+
+def rendered_overlay(name: str) -> list[dict]:
+    kubectl = shutil.which("kubectl")
+    kustomize = shutil.which("kustomize")
+    if kubectl:
+        command = [kubectl, "kustomize", str(K8S / "overlays" / name)]
+    elif kustomize:
+        command = [kustomize, "build", str(K8S / "overlays" / name)]
+    else:
+        pytest.skip("neither kubectl nor kustomize is installed")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def exported_metric_names() -> set[str]:
+    """Every sample name a worker's /metrics can expose."""
+    from streams.metrics import Metrics
+
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count"), "info": ("_info",)}
+    names = set()
+    for family in Metrics().registry.collect():
+        names.update(family.name + suffix for suffix in suffixes[family.type])
+    return names
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    return set(re.findall(r"\badsent_[a-z0-9_]+", expr))
+
+
+def image_is_pinned(image: str) -> bool:
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return False
+    tag = last.split(":", 1)[1]
+    return bool(tag) and tag != "latest" and "$" not in tag and (not digest or digest.startswith("sha256:"))
+
+
+def walk(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+# ---- every file parses -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_yaml_parses(path: Path) -> None:
+    assert load_all(path), f"{path} is empty"
+
+
+@pytest.mark.parametrize("path", sorted(DEPLOY.rglob("*.json")), ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_json_parses(path: Path) -> None:
+    assert json.loads(path.read_text())
+
+
+def test_expected_files_exist() -> None:
+    for relative in ("README.md", "docker/Dockerfile.cpu", "docker/Dockerfile.cuda", "docker/Dockerfile.cpu.dockerignore",
+                     "docker/Dockerfile.cuda.dockerignore", "compose/compose.yaml", "prometheus/prometheus.yml",
+                     "prometheus/rules/adsent.rules.yml", "grafana/dashboards/adsent.json",
+                     "k8s/base/kustomization.yaml", "k8s/overlays/cpu/kustomization.yaml",
+                     "k8s/overlays/gpu/kustomization.yaml"):
+        assert (DEPLOY / relative).is_file(), relative
+
+
+# ---- images ------------------------------------------------------------------------------------------
+
+def dockerfile_bases(path: Path) -> list[str]:
+    text = path.read_text()
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)", text, flags=re.M))
+    bases = []
+    for image in re.findall(r"^FROM (\S+)", text, flags=re.M):
+        image = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), image)
+        bases.append(image)
+    return bases
+
+
+@pytest.mark.parametrize("name", ["Dockerfile.cpu", "Dockerfile.cuda"])
+def test_dockerfile_is_production_ready(name: str) -> None:
+    path = DEPLOY / "docker" / name
+    text = path.read_text()
+    stage_names = set(re.findall(r"^FROM \S+ AS (\w+)", text, flags=re.M))
+    bases = [b for b in dockerfile_bases(path) if b not in stage_names]
+    assert len(re.findall(r"^FROM ", text, flags=re.M)) >= 2, "multi-stage build expected"
+    assert bases and all(image_is_pinned(b) for b in bases), bases
+    users = re.findall(r"^USER (\S+)", text, flags=re.M)
+    assert users and users[-1].split(":")[0] not in ("root", "0"), "the runtime must not run as root"
+    assert re.search(r"^HEALTHCHECK .*\n?.*/readyz", text, flags=re.M), "health check on /readyz expected"
+    assert "tesseract-ocr" in text and "tesseract-ocr-eng" in text
+    assert "requirements-nodeps.txt" in text and "constraints.txt" in text
+    for env_name in re.findall(r"\b(ADSENT_[A-Z0-9_]+)=", text):
+        assert env_name in FIELDS, f"{name}: {env_name} is not a setting"
+    assert "ADSENT_METRICS_HOST=0.0.0.0" in text, "the metrics server must listen beyond loopback in a container"
+
+
+@pytest.mark.parametrize("name", ["Dockerfile.cpu", "Dockerfile.cuda"])
+def test_dockerignore_sends_what_the_build_copies(name: str) -> None:
+    ignore = (DEPLOY / "docker" / f"{name}.dockerignore").read_text().splitlines()
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    assert "*" in ignore, "allow-list expected: ignore everything, then re-include"
+    copied = re.findall(r"^COPY (?!--from)(.+?) \S+$", (DEPLOY / "docker" / name).read_text(), flags=re.M)
+    sources = {src for line in copied for src in line.split()}
+    assert sources <= allowed, sources - allowed
+    for never in (".venv", ".git", ".adsent"):
+        assert never not in allowed
+
+
+def test_every_image_is_pinned() -> None:
+    images = []
+    for path in yaml_files():
+        for doc in load_all(path):
+            images.extend(value for key, value in walk(doc) if key == "image" and isinstance(value, str))
+    assert images
+    assert [image for image in images if not image_is_pinned(image)] == []
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        for entry in yaml.safe_load(kustomization.read_text()).get("images", []):
+            assert entry.get("newTag") and entry["newTag"] != "latest" or entry.get("digest"), entry
+
+
+# ---- Compose -------------------------------------------------------------------------------------
+
+def test_compose_runs_kafka_in_kraft_mode() -> None:
+    kafka = compose()["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:")
+    env = kafka["environment"]
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert "CONTROLLER" in env["KAFKA_CONTROLLER_LISTENER_NAMES"] and env["CLUSTER_ID"]
+    assert int(env["KAFKA_MESSAGE_MAX_BYTES"]) >= Settings().kafka_max_message_bytes
+    assert "healthcheck" in kafka
+
+
+def test_compose_has_one_worker_per_stage_in_each_profile() -> None:
+    services = worker_services(compose())
+    for profile in ("cpu", "gpu"):
+        active = [svc for svc in services.values() if not svc.get("profiles") or profile in svc["profiles"]]
+        stages = sorted(stage for svc in active for stage in stages_of(svc["command"]))
+        assert stages == sorted(STAGES), (profile, stages)
+
+
+def test_compose_gpu_workers_reserve_a_gpu() -> None:
+    gpu = {name: svc for name, svc in worker_services(compose()).items() if "gpu" in svc.get("profiles", [])}
+    assert gpu
+    for name, svc in gpu.items():
+        devices = svc["deploy"]["resources"]["reservations"]["devices"]
+        assert any("gpu" in d["capabilities"] for d in devices), name
+        assert "cuda" in svc["image"] and svc["environment"]["ADSENT_DEVICE"] == "cuda", name
+        assert svc["build"]["dockerfile"] == "deploy/docker/Dockerfile.cuda"
+
+
+def test_compose_worker_env_names_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, svc in worker_services(compose()).items():
+        env = svc["environment"]
+        assert set(env) <= FIELDS, (name, set(env) - FIELDS)
+        settings = compose_worker_settings(monkeypatch, name)
+        assert settings.metrics_host == "0.0.0.0"
+        assert not settings.uses_embedded_broker, f"{name} would start an embedded broker"
+        assert (DEPLOY / "docker" / Path(svc["build"]["dockerfile"]).name).is_file()
+    override = yaml.safe_load((COMPOSE_DIR / "compose.checkpoint.yaml").read_text())
+    for name, svc in override["services"].items():
+        assert name in compose()["services"]
+        assert set(svc["environment"]) <= FIELDS
+
+
+def test_compose_topic_init_creates_every_topic(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = compose_worker_settings(monkeypatch)
+    init = compose()["services"]["kafka-init-topics"]
+    script = "\n".join(init["command"])
+    created = {topic: int(n) for topic, n in re.findall(r"^\s*create (\S+) (\d+)", script, flags=re.M)}
+    assert {t: created.get(t) for t in settings.topic_partitions()} == settings.topic_partitions()
+    assert created.get(f"{settings.kafka_consumer_group}-classify-emitted-changelog") == settings.partitions_features
+    assert f"max.message.bytes={settings.kafka_max_message_bytes}" in script
+    for name, svc in worker_services(compose()).items():
+        assert svc["depends_on"]["kafka-init-topics"]["condition"] == "service_completed_successfully", name
+
+
+def test_compose_network_volumes_and_ports() -> None:
+    spec = compose()
+    for name, svc in spec["services"].items():
+        assert svc.get("networks") == ["adsent"], name
+        for port in svc.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond this host"
+    assert {"kafka-data", "prometheus-data", "grafana-data"} <= set(spec["volumes"])
+    mounts = {name: [str(v) for v in svc.get("volumes", [])] for name, svc in spec["services"].items()}
+    assert any("kafka-data:" in v for v in mounts["kafka"])
+    assert any("prometheus-data:" in v for v in mounts["prometheus"])
+    assert any("grafana-data:" in v for v in mounts["grafana"])
+    for source in (v.split(":")[0] for svc in ("prometheus", "grafana") for v in mounts[svc]):
+        if source.startswith("."):
+            assert (COMPOSE_DIR / source).exists(), source
+
+
+def test_compose_prometheus_scrapes_every_worker_on_the_metrics_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = compose_worker_settings(monkeypatch).metrics_port
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    scraped: set[str] = set()
+    for job in config["scrape_configs"]:
+        if not job["job_name"].startswith("adsent"):
+            continue
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        for sd in job["dns_sd_configs"]:
+            assert sd["port"] == port
+            scraped.update(sd["names"])
+    assert scraped == set(worker_services(compose())), "every worker service, and only those"
+
+
+# ---- Kubernetes ------------------------------------------------------------------------------------
+
+def test_kustomization_lists_every_manifest() -> None:
+    listed = yaml.safe_load((BASE / "kustomization.yaml").read_text())["resources"]
+    on_disk = sorted(p.name for p in BASE.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert sorted(listed) == on_disk
+
+
+def test_configmap_and_secret_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert set(configmap()) <= FIELDS, set(configmap()) - FIELDS
+    worker_secret = secrets()["adsent-kafka"]["stringData"]
+    assert set(worker_secret) <= FIELDS
+    assert worker_secret["ADSENT_KAFKA_SASL_PASSWORD"] == "", "no password may be committed"
+    settings = k8s_settings(monkeypatch)
+    assert settings.kafka_security_protocol == "SASL_SSL" and settings.metrics_host == "0.0.0.0"
+    assert not settings.uses_embedded_broker
+
+
+def check_deployment(deployment: dict, port: int) -> None:
+    name = deployment["metadata"]["name"]
+    pod = deployment["spec"]["template"]["spec"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert "replicas" not in deployment["spec"], f"{name}: KEDA owns replicas"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    for container in pod["containers"]:
+        assert image_is_pinned(container["image"]), container["image"]
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(container["resources"][kind]), (name, kind)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["metrics"] == port
+        probes = {probe: container[probe]["httpGet"] for probe in ("startupProbe", "readinessProbe", "livenessProbe")}
+        assert probes["readinessProbe"]["path"] == "/readyz" and probes["livenessProbe"]["path"] == "/healthz"
+        assert probes["startupProbe"]["path"] == "/readyz"
+        assert all(p["port"] in ("metrics", port) for p in probes.values())
+        for env in container.get("env", []):
+            assert env["name"] in FIELDS, (name, env["name"])
+        stages = stages_of(container["args"])
+        assert stages == [name.removeprefix("adsent-")]
+
+
+def test_deployments(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = k8s_settings(monkeypatch).metrics_port
+    deployments = of_kind(k8s_docs(), "Deployment")
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(f"adsent-{s}" for s in STAGES)
+    known = {("ConfigMap", doc["metadata"]["name"]) for doc in of_kind(k8s_docs(), "ConfigMap")}
+    known |= {("Secret", name) for name in secrets()}
+    for deployment in deployments:
+        check_deployment(deployment, port)
+        for source in deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]:
+            kind, ref = next(iter(source.items()))
+            assert ({"configMapRef": "ConfigMap", "secretRef": "Secret"}[kind], ref["name"]) in known
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlays_render(overlay: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = k8s_settings(monkeypatch).metrics_port
+    docs = rendered_overlay(overlay)
+    deployments = of_kind(docs, "Deployment")
+    assert len(deployments) == len(STAGES)
+    for deployment in deployments:
+        check_deployment(deployment, port)
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        gpu = "nvidia.com/gpu" in container["resources"]["limits"]
+        assert gpu == (overlay == "gpu" and deployment["metadata"]["name"] != "adsent-describe")
+        assert ("cuda" in container["image"]) == gpu
+    check_scaled_objects(docs, monkeypatch)
+
+
+def test_pdb_per_deployment() -> None:
+    docs = k8s_docs()
+    pdbs = of_kind(docs, "PodDisruptionBudget")
+    for deployment in of_kind(docs, "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        matching = [p for p in pdbs if p["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+        assert len(matching) == 1, deployment["metadata"]["name"]
+        assert matching[0]["spec"].get("maxUnavailable") == 1, "minAvailable of a 1-replica stage would block drains"
+
+
+def test_every_topic_has_a_strimzi_kafkatopic(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = k8s_settings(monkeypatch)
+    topics = {doc["spec"]["topicName"]: doc for doc in of_kind(k8s_docs(), "KafkaTopic")}
+    for topic, partitions in settings.topic_partitions().items():
+        assert topics[topic]["spec"]["partitions"] == partitions, topic
+        assert topics[topic]["spec"]["replicas"] >= settings.kafka_replication_factor
+    assert set(Settings().topic_partitions()) <= set(topics), "default topic names must be declared too"
+    changelog = topics[f"{settings.kafka_consumer_group}-classify-emitted-changelog"]
+    assert changelog["spec"]["partitions"] == settings.partitions_features
+    assert changelog["spec"]["config"]["cleanup.policy"] == "compact"
+    clusters = {doc["metadata"]["labels"]["strimzi.io/cluster"] for doc in topics.values()}
+    assert len(clusters) == 1 and settings.kafka_bootstrap_servers.startswith(f"{clusters.pop()}-kafka-bootstrap")
+
+
+def check_scaled_objects(docs: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.app import app_id, routes
+
+    settings = k8s_settings(monkeypatch)
+    partitions = {doc["spec"]["topicName"]: doc["spec"]["partitions"] for doc in of_kind(docs, "KafkaTopic")}
+    deployments = {d["metadata"]["name"]: d for d in of_kind(docs, "Deployment")}
+    auths = {a["metadata"]["name"]: a for a in of_kind(docs, "TriggerAuthentication")}
+    scaled = of_kind(docs, "ScaledObject")
+    assert sorted(s["spec"]["scaleTargetRef"]["name"] for s in scaled) == sorted(deployments)
+    for obj in scaled:
+        deployment = deployments[obj["spec"]["scaleTargetRef"]["name"]]
+        stages = stages_of(deployment["spec"]["template"]["spec"]["containers"][0]["args"])
+        (trigger,) = obj["spec"]["triggers"]
+        meta = trigger["metadata"]
+        assert trigger["type"] == "kafka"
+        assert meta["consumerGroup"] == app_id(settings, stages)
+        assert meta["topic"] == routes(settings)[stages[0]].source
+        assert meta["bootstrapServers"] == settings.kafka_bootstrap_servers
+        assert 1 <= obj["spec"]["minReplicaCount"] <= obj["spec"]["maxReplicaCount"] <= partitions[meta["topic"]]
+        assert trigger["authenticationRef"]["name"] in auths
+
+
+def test_keda_scaled_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = k8s_docs()
+    check_scaled_objects(docs, monkeypatch)
+    defined = {name: set(doc["stringData"]) for name, doc in secrets().items()}
+    for auth in of_kind(docs, "TriggerAuthentication"):
+        params = {ref["parameter"] for ref in auth["spec"]["secretTargetRef"]}
+        assert {"sasl", "tls", "username", "password", "ca"} <= params
+        for ref in auth["spec"]["secretTargetRef"]:
+            if ref["name"] in defined:  # the rest is the Strimzi cluster CA secret
+                assert ref["key"] in defined[ref["name"]], ref
+
+
+def test_service_monitor_finds_the_metrics_port() -> None:
+    docs = k8s_docs()
+    (monitor,) = of_kind(docs, "ServiceMonitor")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    services = [s for s in of_kind(docs, "Service") if selector.items() <= s["metadata"]["labels"].items()]
+    assert len(services) == len(STAGES)
+    endpoint_ports = {e["port"] for e in monitor["spec"]["endpoints"]}
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in of_kind(docs, "Deployment")]
+    for service in services:
+        assert {p["name"] for p in service["spec"]["ports"]} >= endpoint_ports
+        assert any(service["spec"]["selector"].items() <= labels.items() for labels in pods)
+    assert all(e["path"] == "/metrics" for e in monitor["spec"]["endpoints"])
+
+
+def test_prometheus_rule_equals_the_rules_file() -> None:
+    (rule,) = of_kind(k8s_docs(), "PrometheusRule")
+    assert rule["spec"] == yaml.safe_load((DEPLOY / "prometheus" / "rules" / "adsent.rules.yml").read_text())
+
+
+# ---- observability ---------------------------------------------------------------------------------
+
+def test_alert_rules_cover_the_issue_and_use_real_metrics() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "rules" / "adsent.rules.yml").read_text())
+    exported = exported_metric_names()
+    alerts = set()
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            assert promql_metric_names(rule["expr"]) <= exported, rule["expr"]
+            if "alert" in rule:
+                alerts.add(rule["alert"])
+                assert rule["annotations"]["summary"] and rule["labels"]["severity"]
+    assert {"AdsentConsumerLagGrowing", "AdsentDeadLetterRate", "AdsentEndToEndLatencySLO", "AdsentWorkerNotReady"} <= alerts
+
+
+def test_dashboard_panels_query_real_metrics() -> None:
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "adsent.json").read_text())
+    exported = exported_metric_names()
+    used: set[str] = set()
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            names = promql_metric_names(target["expr"])
+            assert names and names <= exported, target["expr"]
+            used |= names
+    for needed in ("adsent_stage_messages_out_total", "adsent_end_to_end_seconds_bucket", "adsent_consumer_lag_messages",
+                   "adsent_stage_messages_failed_total", "adsent_overall_sentiments_emitted_total",
+                   "adsent_stage_batch_size_bucket"):
+        assert needed in used, needed
+
+
+def test_grafana_provisioning_points_at_the_dashboard() -> None:
+    (source,) = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yaml").read_text())["datasources"]
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "adsent.json").read_text())
+    (variable,) = dashboard["templating"]["list"]
+    assert variable["current"]["value"] == source["uid"]
+    assert source["url"] == "http://prometheus:9090" and "prometheus" in compose()["services"]
+    (provider,) = yaml.safe_load((DEPLOY / "grafana/provisioning/dashboards/adsent.yaml").read_text())["providers"]
+    mounts = compose()["services"]["grafana"]["volumes"]
+    assert f"../grafana/dashboards:{provider['options']['path']}:ro" in mounts
