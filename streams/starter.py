@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from schemas.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STARTER_DIRNAME = "starter-model"
-
-
-def starter_checkpoint_dir(settings: Settings) -> Path:
-    """Where `adsent train --starter` leaves the starter model (inside the state directory)."""
-    return settings.state_dir / STARTER_DIRNAME
-
-
 def starter_model(settings: Settings) -> Any:
     """The starter model when it was trained, else the offline default with untrained heads."""
     from model.predict import AdSentimentModel
 
-    directory = starter_checkpoint_dir(settings)
+    directory = settings.starter_model_dir
     if (directory / "config.json").exists():
         return AdSentimentModel.from_pretrained(directory, device=settings.model_device)
     log.warning("no checkpoint configured and no starter model at %s: serving the offline default with "
