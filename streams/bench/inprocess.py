@@ -1,0 +1,163 @@
+"""Per-stage throughput and latency in this process, at several batch sizes, with each describe step's cost."""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from schemas import AdUploaded, encode
+from schemas.settings import Settings
+from streams.bench.config import BenchConfig
+from streams.bench.machine import cpu_seconds
+from streams.metrics import Metrics
+from streams.stages import Emitted, InRecord, Stage
+
+log = logging.getLogger(__name__)
+STAGE_ORDER = ("describe", "features", "classify")
+
+
+class BenchError(RuntimeError):
+    """A benchmark could not measure what it set out to (an ad failed, a worker did not start)."""
+
+
+def records_of(events: Sequence) -> list[InRecord]:
+    """Events as the Kafka records a stage reads."""
+    return [InRecord(value=encode(e), key=Stage.ad_id_of(e).encode()) for e in events]
+
+
+def emitted(stage: Stage, records: Sequence[InRecord]) -> list:
+    """Run ``stage`` and return its events; any dead letter is a benchmark error, not a figure."""
+    out = stage.run(records)
+    failed = [r for r in out if not isinstance(r, Emitted)]
+    if failed:
+        letter = failed[0].dead_letter
+        raise BenchError(f"{stage.name}: {len(failed)} of {len(records)} ads failed, e.g. [{letter.code}] {letter.message}")
+    return [r.event for r in out]
+
+
+def stage_inputs(stages: dict[str, Stage], ads: Sequence[AdUploaded]) -> dict[str, list[InRecord]]:
+    """The input records of every stage for these ads, made by running the chain once."""
+    inputs = {"describe": records_of(ads)}
+    described = emitted(stages["describe"], inputs["describe"])
+    inputs["features"] = records_of(described)
+    inputs["classify"] = records_of(emitted(stages["features"], inputs["features"]))
+    return inputs
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
+
+
+def measure_point(stage: Stage, records: Sequence[InRecord], batch: int, ads: int) -> dict:
+    """Ads/s, batch latency and CPU seconds per ad of ``stage`` at one batch size (after one warm-up batch)."""
+    count = math.ceil(max(ads, batch) / batch)  # whole batches, at least one
+    cycle = [records[i % len(records)] for i in range((count + 1) * batch)]
+    emitted(stage, cycle[:batch])  # warm-up at this shape
+    latencies: list[float] = []
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    for k in range(count):
+        start = time.perf_counter()
+        emitted(stage, cycle[batch + k * batch: batch + (k + 1) * batch])
+        latencies.append(time.perf_counter() - start)
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    done = count * batch
+    return {"batch": batch, "ads": done, "ads_per_s": done / wall, "cpu_seconds_per_ad": cpu / done,
+            "latency_p50_s": statistics.median(latencies), "latency_p95_s": percentile(latencies, 95)}
+
+
+def batching_ratios(points: Sequence[dict]) -> dict[str, float]:
+    """Throughput at each batch size over batch 1 (over the smallest measured batch when 1 is missing)."""
+    if not points:
+        return {}
+    base = min(points, key=lambda p: p["batch"])["ads_per_s"]
+    return {str(p["batch"]): p["ads_per_s"] / base for p in points}
+
+
+def best_batch(points: Sequence[dict], tolerance: float = 0.05) -> int:
+    """The smallest batch within ``tolerance`` of the highest throughput (smaller batches: lower latency)."""
+    top = max(p["ads_per_s"] for p in points)
+    return min(p["batch"] for p in points if p["ads_per_s"] >= (1 - tolerance) * top)
+
+
+def sweep(stages: dict[str, Stage], inputs: dict[str, list[InRecord]], config: BenchConfig, device: str) -> dict:
+    """Every stage at every batch size: points, batching ratios and the best batch."""
+    out: dict = {}
+    for name in STAGE_ORDER:
+        sizes = config.describe_batch_sizes if name == "describe" else config.batch_sizes
+        ads = config.describe_ads_per_point if name == "describe" else config.min_ads_per_point
+        points = [measure_point(stages[name], inputs[name], b, ads)
+                  for b in tqdm(sizes, desc=f"{name} on {device}", leave=False)]
+        out[name] = {"points": points, "batching": batching_ratios(points), "best_batch": best_batch(points)}
+        log.info("%s on %s: %s ads/s", name, device, ", ".join(f"b{p['batch']}={p['ads_per_s']:.2f}" for p in points))
+    return out
+
+
+def describe_steps(describer, images: Sequence[bytes], repeats: int = 1) -> dict[str, dict[str, float]]:
+    """Wall and CPU seconds per ad of each describe step, one ad at a time (the steps of ``Describer.describe``)."""
+    from model.describe import load_image
+    from model.describe.caption import Seen
+    from model.describe.regions import offline_regions
+
+    config = describer.config
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+
+    def timed(step: str, fn):
+        c, w = time.process_time(), time.perf_counter()
+        value = fn()
+        wall[step] = wall.get(step, 0.0) + time.perf_counter() - w
+        cpu[step] = cpu.get(step, 0.0) + time.process_time() - c
+        return value
+
+    n = 0
+    for _ in range(repeats):
+        for data in images:
+            loaded = timed("decode", lambda: load_image(data, config))
+            image = loaded.image
+            ocr = timed("ocr", lambda: describer.ocr.read(image))
+            faces = timed("faces", lambda: tuple(describer.faces.analyze(image)))
+            labels = timed("classify", lambda: describer.classifier.top([image])[0])
+            seen = Seen(faces=faces, ocr=ocr, labels=tuple(labels))
+            timed("caption", lambda: describer.captioner.caption([image], [seen]))
+            if describer.detector is not None:
+                timed("regions", lambda: describer.detector.regions([image]))
+            else:
+                timed("regions", lambda: offline_regions(image, faces, ocr, config))
+            n += 1
+    steps = {step: {"wall_s": wall[step] / n, "cpu_s": cpu[step] / n} for step in wall}
+    steps["total"] = {"wall_s": sum(v["wall_s"] for v in steps.values()),
+                      "cpu_s": sum(v["cpu_s"] for v in steps.values())}
+    return steps
+
+
+def classify_flops_per_ad(model, events: Sequence) -> float:
+    """Model FLOPs per ad of ``model.classify`` (torch's flop counter: matmuls and convolutions)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model.classify(list(events))
+    return counter.get_total_flops() / len(events)
+
+
+def fused_view_cost(model, events: Sequence, repeats: int) -> dict[str, float]:
+    """Median seconds per ad of the text-only view S and the fused view S+N (batch of ``len(events)``)."""
+    from model.bench_classify import time_view
+
+    s = statistics.median(time_view(model, list(events), "S", repeats))
+    sn = statistics.median(time_view(model, list(events), "S+N", repeats))
+    return {"s_latency_s": s, "sn_latency_s": sn, "sn_over_s": sn / s}
+
+
+def build(settings: Settings, names: Sequence[str] = STAGE_ORDER) -> dict[str, Stage]:
+    """The stages as a worker builds them (models loaded, shared and warmed up)."""
+    from streams.worker import build_stages
+
+    ordered = [n for n in ("classify", "features", "describe") if n in names]
+    return build_stages(settings, ordered, Metrics())

@@ -1,0 +1,165 @@
+"""End to end through the real broker: sustained throughput with N workers, latency under an open-loop load."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from schemas import AdUploaded, encode
+from schemas.settings import Settings
+from streams.bench.config import BenchConfig
+from streams.bench.inprocess import BenchError, percentile
+from streams.bench.inputs import bench_ads
+from streams.bench.processes import WorkerProcess
+
+log = logging.getLogger(__name__)
+ALL_STAGES = "describe,features,classify"
+
+
+def phase_settings(base: Settings, name: str, workers: int) -> Settings:
+    """Topics and consumer group of this phase alone, with at least one partition per worker."""
+    topics = {f"topic_{kind}": f"bench-{name}.ads.{kind}" for kind in ("uploaded", "described", "features",
+                                                                        "sentiment", "deadletter")}
+    partitions = {f"partitions_{kind}": max(getattr(base, f"partitions_{kind}"), workers)
+                  for kind in ("uploaded", "described", "features", "sentiment")}
+    return base.model_copy(update={**topics, **partitions, "kafka_consumer_group": f"adsent-bench-{name}"})
+
+
+class Collector:
+    """Follows results in a thread: arrival time and end-to-end latency of every ad, dead letters counted."""
+
+    def __init__(self, settings: Settings) -> None:
+        from streams.client import Follower
+
+        self.follower = Follower(settings)  # created before anything is published
+        self.arrivals: dict[str, float] = {}
+        self.latencies: dict[str, float] = {}
+        self.dead: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for outcome in self.follower.outcomes(timeout_s=0.5):
+                if outcome.result is not None and outcome.ad_id not in self.arrivals:
+                    self.arrivals[outcome.ad_id] = time.monotonic()
+                    self.latencies[outcome.ad_id] = outcome.result.end_to_end_seconds
+                elif outcome.dead_letter is not None:
+                    self.dead[outcome.ad_id] = outcome.dead_letter.code
+                if self._stop.is_set():
+                    break
+
+    def wait(self, ad_ids: set[str], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not ad_ids <= (set(self.arrivals) | set(self.dead)):
+            if time.monotonic() > deadline:
+                missing = len(ad_ids - set(self.arrivals) - set(self.dead))
+                raise BenchError(f"{missing} of {len(ad_ids)} ads had no result after {timeout_s:.0f} s")
+            time.sleep(0.1)
+        if ad_ids & set(self.dead):
+            codes = sorted({self.dead[a] for a in ad_ids & set(self.dead)})
+            raise BenchError(f"{len(ad_ids & set(self.dead))} ads were dead-lettered ({', '.join(codes)})")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.follower.close()
+
+
+def steady_rate(arrivals: Sequence[float], trim: float = 0.1) -> float:
+    """Completions per second between the first and last ``trim`` share of arrivals (fill and drain left out)."""
+    times = sorted(arrivals)
+    if len(times) < 3:
+        raise BenchError("too few results to measure a rate")
+    lo, hi = int(len(times) * trim), max(int(len(times) * (1 - trim)) - 1, int(len(times) * trim) + 1)
+    hi = min(hi, len(times) - 1)
+    return (hi - lo) / max(times[hi] - times[lo], 1e-9)
+
+
+def publish_at_rate(settings: Settings, ads: Sequence[AdUploaded], rate: float) -> float:
+    """Open loop: send ad k at start + k / rate, stamping its upload time at send; returns the achieved rate."""
+    from kafka import KafkaProducer
+
+    from streams.kafka_config import producer_options
+
+    producer = KafkaProducer(**producer_options(settings))
+    try:
+        start = time.monotonic()
+        for k, ad in enumerate(ads):
+            delay = start + k / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            stamped = ad.model_copy(update={"uploaded_at": datetime.now(timezone.utc)})
+            producer.send(settings.topic_uploaded, key=ad.ad_id.encode(), value=encode(stamped))
+        producer.flush()
+        return len(ads) / max(time.monotonic() - start, 1e-9)
+    finally:
+        producer.close()
+
+
+def latency_summary(latencies: Sequence[float]) -> dict[str, float]:
+    return {"latency_p50_s": percentile(latencies, 50), "latency_p95_s": percentile(latencies, 95),
+            "latency_p99_s": percentile(latencies, 99)}
+
+
+def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, work: Path, open_loop: bool) -> dict:
+    """Start ``workers`` all-stages workers, measure the sustained rate, then latency at fractions of it."""
+    from streams.client import publish
+    from streams.connect import prepare_cluster
+
+    settings = phase_settings(base, f"w{workers}-{int(time.time())}", workers)
+    prepare_cluster(settings)
+    procs = [WorkerProcess(settings, ALL_STAGES, work / f"worker-{workers}-{i}.log", config.threads)
+             for i in range(workers)]
+    collector = None
+    try:
+        for proc in procs:
+            proc.wait_ready(config.worker_ready_timeout_s)
+        collector = Collector(settings)
+        warm = list(bench_ads(config.warmup_ads * workers, f"warm{workers}", pool))
+        publish(settings, warm)  # partitions assigned and first batches through before timing
+        collector.wait({a.ad_id for a in warm}, config.result_timeout_s)
+        burst = list(bench_ads(config.e2e_burst_ads, f"burst{workers}", pool))
+        publish(settings, burst)
+        collector.wait({a.ad_id for a in burst}, config.result_timeout_s)
+        rate = steady_rate([collector.arrivals[a.ad_id] for a in burst])
+        result: dict = {"workers": workers, "throughput_ads_per_s": rate, "burst_ads": len(burst), "loads": []}
+        log.info("%d worker(s): %.2f ads/s sustained", workers, rate)
+        for fraction in config.e2e_rate_fractions if open_loop else ():
+            target = fraction * rate
+            ads = list(bench_ads(max(3, int(target * config.e2e_open_loop_s)), f"open{workers}-{fraction}", pool))
+            achieved = publish_at_rate(settings, ads, target)
+            collector.wait({a.ad_id for a in ads}, config.result_timeout_s)
+            summary = latency_summary([collector.latencies[a.ad_id] for a in ads])
+            result["loads"].append({"fraction": fraction, "rate_ads_per_s": achieved, "ads": len(ads), **summary})
+            log.info("%d worker(s) at %.0f%%: p50 %.2f s, p99 %.2f s", workers, fraction * 100,
+                     summary["latency_p50_s"], summary["latency_p99_s"])
+        result["peak_rss_mb"] = [proc.peak_rss_mb() for proc in procs]
+        return result
+    finally:
+        if collector is not None:
+            collector.close()
+        for proc in procs:
+            proc.stop()
+
+
+def run_end_to_end(base: Settings, pool: list, config: BenchConfig, work: Path) -> dict:
+    """An embedded broker of its own on a free loopback port; every worker count in turn."""
+    from streams.broker import EmbeddedBroker
+    from streams.bench.processes import free_port
+
+    broker_settings = base.model_copy(update={"state_dir": work / "state", "broker_port": free_port(),
+                                              "broker_host": "127.0.0.1", "kafka_bootstrap_servers": None})
+    broker = EmbeddedBroker.from_settings(broker_settings)
+    try:
+        broker.up()
+        phases = [run_phase(broker_settings, n, pool, config, work, open_loop=(i == 0 or config.e2e_open_loop_all))
+                  for i, n in enumerate(config.e2e_worker_counts)]
+    finally:
+        broker.down()
+    return {"phases": phases}

@@ -1,0 +1,93 @@
+"""A separate process that runs stages on prepared records: for scaling across processes and peak RSS per role.
+
+    python -m streams.bench.probe --stages describe --records IN.bin --ads 24 --out OUT.json [--start-file F]
+
+It loads and warms the stages, writes ``OUT.json.ready``, waits for ``--start-file`` (so several
+probes start together), runs ``--ads`` ads through the stages in batches of each stage's
+``*_max_batch`` setting and writes throughput, CPU time and peak RSS (VmHWM) to ``OUT.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import struct
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from streams.stages import InRecord
+
+LENGTH = struct.Struct("<Q")
+POLL_S = 0.05
+
+
+def write_records(path: Path, records: Sequence[InRecord]) -> None:
+    """Record values, length-prefixed (keys are the ad ids inside the values)."""
+    with open(path, "wb") as handle:
+        for record in records:
+            handle.write(LENGTH.pack(len(record.value)))
+            handle.write(record.value)
+            handle.write(LENGTH.pack(len(record.key or b"")))
+            handle.write(record.key or b"")
+
+
+def read_records(path: Path) -> list[InRecord]:
+    data, offset, out = path.read_bytes(), 0, []
+    while offset < len(data):
+        (n,) = LENGTH.unpack_from(data, offset)
+        value = data[offset + LENGTH.size: offset + LENGTH.size + n]
+        offset += LENGTH.size + n
+        (k,) = LENGTH.unpack_from(data, offset)
+        key = data[offset + LENGTH.size: offset + LENGTH.size + k] or None
+        offset += LENGTH.size + k
+        out.append(InRecord(value=value, key=key))
+    return out
+
+
+def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: Path | None, ready: Path) -> dict:
+    from schemas.settings import load_settings
+    from streams.bench.inprocess import build, emitted, records_of
+    from streams.bench.machine import cpu_seconds, peak_rss_mb
+
+    settings = load_settings()
+    stages = build(settings, stage_names)
+    ready.write_text("ready")
+    while start_file is not None and not start_file.exists():
+        time.sleep(POLL_S)
+    batches = {"describe": settings.describe_max_batch, "features": settings.features_max_batch,
+               "classify": settings.classify_max_batch}
+    work = [records[i % len(records)] for i in range(ads)]
+    started, cpu0 = time.time(), cpu_seconds()
+    for name in stage_names:  # the chain in order: each stage's outputs feed the next
+        size, out = batches[name], []
+        for i in range(0, len(work), size):
+            out.extend(emitted(stages[name], work[i: i + size]))
+        work = records_of(out)
+    ended = time.time()
+    return {"stages": stage_names, "ads": ads, "started": started, "ended": ended,
+            "ads_per_s": ads / (ended - started), "cpu_seconds_per_ad": (cpu_seconds() - cpu0) / ads,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stages", required=True, help="comma-separated stages, in pipeline order")
+    parser.add_argument("--records", type=Path, required=True, help="input records of the first stage")
+    parser.add_argument("--ads", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--start-file", type=Path, default=None, help="wait for this file before timing")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    names = [n for n in ("describe", "features", "classify") if n in args.stages.split(",")]
+    ready = args.out.with_name(args.out.name + ".ready")
+    args.out.write_text(json.dumps(run(names, read_records(args.records), args.ads, args.start_file, ready)))
+
+
+if __name__ == "__main__":
+    main()
