@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export YOLO_CONFIG_DIR ?= $(CURDIR)/.adsent/ultralytics
 
-.PHONY: help demo test test-fast setup system-deps schemas lock clean
+.PHONY: help demo test test-fast setup system-deps schemas docs lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ system-deps:  ## Install Debian's tesseract-ocr and prometheus when missing (roo
 
 schemas: setup  ## Re-export the committed JSON Schemas after changing schemas/
 	$(BIN)/adsent schemas export schemas/json
+
+docs: setup  ## Refresh the README's settings table from the settings object
+	@$(BIN)/python -c "import re, pathlib; from streams.cli import settings_table; p = pathlib.Path('README.md'); \
+	p.write_text(re.sub(r'(<!-- settings:start -->\n).*?(\n<!-- settings:end -->)', lambda m: m.group(1) + settings_table() + m.group(2), p.read_text(), flags=re.S))"
 
 lock: setup  ## Regenerate constraints.txt from the current virtual env
 	@(echo "# Exact versions for every install (pip install -c constraints.txt). Regenerate: make lock"; \

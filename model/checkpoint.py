@@ -75,7 +75,11 @@ def _read_json(path: Path) -> dict:
         raise ModelError(ModelErrorCode.CHECKPOINT_INVALID, f"{path}: {exc}") from exc
 
 
-def load_checkpoint(directory: str | Path) -> Loaded:
+def load_config(directory: str | Path) -> ModelConfig:
+    """The model config of a checkpoint, after its format and preprocessing versions are checked.
+
+    Reads JSON only: the features stage needs the vision config without loading the text encoder.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelError(ModelErrorCode.CHECKPOINT_MISSING, f"checkpoint directory {directory} does not exist")
@@ -89,11 +93,17 @@ def load_checkpoint(directory: str | Path) -> Loaded:
                          f"{directory} was trained with preprocessing version {meta.get('preprocessing_version')}; "
                          f"this adsent preprocesses with version {PREPROCESSING_VERSION}: retrain or use a "
                          "matching adsent release")
+    return ModelConfig.from_dict(meta["model"])
+
+
+def load_checkpoint(directory: str | Path) -> Loaded:
+    directory = Path(directory)
+    config = load_config(directory)
+    meta = _read_json(directory / CONFIG)
     labels = _read_json(directory / LABELS)
     if labels != label_maps():
         raise ModelError(ModelErrorCode.CHECKPOINT_INVALID,
                          f"{directory} label maps differ from this code's: {labels} vs {label_maps()}")
-    config = ModelConfig.from_dict(meta["model"])
     encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory / ENCODER_DIR), add_pooling_layer=False)
     network = FusionNetwork(config, encoder)
     weights = directory / WEIGHTS

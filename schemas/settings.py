@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         DEFAULT_MAX_PAYLOAD_BYTES, ge=1024,
         description="Largest message produced; also max.message.bytes of topics adsent creates.")
     kafka_replication_factor: int = Field(1, ge=1, description="Replication factor of topics adsent creates.")
+    kafka_create_topics: bool = Field(
+        True, description="Create missing topics at start (needs Create/Describe ACLs); false: only check they exist.")
 
     # --- Topics ---------------------------------------------------------------------------
     topic_uploaded: str = Field("ads.uploaded", description="Input: AdUploaded events from the platforms.")
@@ -77,6 +79,8 @@ class Settings(BaseSettings):
     # --- Models -----------------------------------------------------------------------------------
     device: Device = Field("auto", description="auto (CUDA when present), cpu or cuda.")
     checkpoint_dir: Path | None = Field(None, description="Trained adsent checkpoint. Unset: the starter model.")
+    allow_untrained_model: bool = Field(
+        False, description="Serve untrained heads when no checkpoint or starter model exists (smoke tests only).")
     text_encoder: str | None = Field(None, description="BERT-family encoder name or path. Unset: offline MiniLM-L6.")
     vision_backbone: str = Field("efficientnet-lite0", description="efficientnet-lite0 (offline), resnet-18/50/152 or a path.")
     captioner: str | None = Field(None, description="transformers image-to-text model name or path. Unset: offline describer.")

@@ -20,7 +20,7 @@ import faust
 from schemas import SourceRef, encode
 from schemas.settings import Settings
 from streams.health import Health
-from streams.kafka_config import bootstrap_servers, ssl_context
+from streams.kafka_config import bootstrap_servers, client_options, ssl_context
 from streams.metrics import Metrics
 from streams.stages import Emitted, Failed, InRecord, Result, Stage
 
@@ -156,7 +156,7 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
     for name in names:
         route = routes(settings)[name]
         _add_agent(app, name, stages[name], route, settings, sender, dedupe if name == "classify" else None)
-    _add_timers(app, health, metrics, [routes(settings)[name].source for name in names])
+    _add_timers(app, settings, health, metrics, [routes(settings)[name].source for name in names])
     return app
 
 
@@ -176,25 +176,51 @@ def _add_agent(app: faust.App, name: str, stage: Stage, route: Route, settings: 
     app.agent(topic, name=f"adsent.{name}")(agent)
 
 
-def _add_timers(app: faust.App, health: Health, metrics: Metrics, sources: list[str]) -> None:
+def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Metrics, sources: list[str]) -> None:
     @app.timer(TICK_INTERVAL_S)
     async def tick() -> None:
         health.tick()
 
+    probe = BrokerProbe(settings)
+
     @app.timer(LAG_INTERVAL_S)
     async def measure_lag() -> None:
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(None, probe.answers):
+            health.broker_answered()
         consumer = app.consumer
         assigned = [tp for tp in consumer.assignment() if tp.topic in sources]
-        if not assigned:  # an idle worker (more workers than partitions) is ready when the broker answers
-            if await consumer.topic_partitions(sources[0]) is not None:
-                health.broker_answered()
+        if not assigned:
             return
         highwaters = await consumer.highwaters(*assigned)
         for tp in assigned:
             position = await consumer.position(tp)
             if position is not None and tp in highwaters:
                 metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwaters[tp] - position, 0))
-        health.broker_answered()
+
+
+class BrokerProbe:
+    """Asks the cluster for its topic list: does the broker answer Kafka requests right now?"""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._admin: Any = None
+
+    def answers(self) -> bool:
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        try:
+            if self._admin is None:
+                self._admin = KafkaAdminClient(**client_options(self.settings), request_timeout_ms=3000)
+            self._admin.list_topics()
+            return True
+        except (KafkaError, OSError) as exc:
+            log.warning("the broker does not answer: %s", exc)
+            if self._admin is not None:
+                self._admin.close()
+            self._admin = None
+            return False
 
 
 def _credentials(settings: Settings) -> Any:

@@ -38,16 +38,22 @@ def replay_command(
     ad_id: list[str] = typer.Option(None, help="Only these ad ids (repeatable)."),
     dry_run: bool = typer.Option(False, help="Say what would be replayed; send nothing, remember nothing."),
 ) -> None:
-    """Send dead letters back to the input topic of the stage that failed them (once each)."""
+    """Send dead letters back to the input topic of the stage that failed them.
+
+    Without filters, each dead letter is replayed once (a consumer group remembers how far replay
+    got). With filters, every matching one is replayed and nothing is remembered.
+    """
     from streams.deadletters import replay
 
     def accept(letter) -> bool:
         return ((not code or letter.code in code) and (not stage or letter.stage in stage)
                 and (not ad_id or letter.ad_id in ad_id))
 
+    filtered = bool(code or stage or ad_id)
+
     def show(letter, topic: str) -> None:
         typer.echo(f"{'would replay' if dry_run else 'replayed'} {letter.ad_id or '?'} ({letter.stage}/{letter.code}) -> {topic}")
 
-    summary = replay(settings_of(ctx), accept, dry_run=dry_run, on_replay=show)
+    summary = replay(settings_of(ctx), accept if filtered else None, dry_run=dry_run, on_replay=show)
     typer.echo(f"{summary.replayed} {'to replay' if dry_run else 'replayed'}, {summary.skipped} not selected, "
                f"{summary.without_payload} without payload")

@@ -45,20 +45,23 @@ class ReplaySummary:
     without_payload: int = 0
 
 
-def replay(settings: Settings, accept: Callable[[DeadLetter], bool], dry_run: bool = False,
+def replay(settings: Settings, accept: Callable[[DeadLetter], bool] | None = None, dry_run: bool = False,
            on_replay: Callable[[DeadLetter, str], None] | None = None) -> ReplaySummary:
-    """Send the payload of each accepted dead letter back to its stage's input topic.
+    """Send the payload of each dead letter (each accepted one, with a filter) back to its stage's input.
 
-    A consumer group remembers how far replay got, so running it twice does not replay twice.
+    Without a filter, a consumer group remembers how far replay got, so running it twice does not
+    replay twice. With a filter, every matching dead letter from the oldest retained one is replayed
+    and nothing is remembered, so the ones not selected stay available to a later replay. Replaying
+    an ad twice is harmless: results are de-duplicated by ad_id.
     """
     from kafka import KafkaProducer
 
     summary = ReplaySummary()
     producer = None if dry_run else KafkaProducer(**producer_options(settings))
-    group = None if dry_run else f"{settings.kafka_consumer_group}-{REPLAY_GROUP_SUFFIX}"
+    group = None if dry_run or accept is not None else f"{settings.kafka_consumer_group}-{REPLAY_GROUP_SUFFIX}"
     try:
         for record, letter in read_dead_letters(settings, group=group):
-            if not accept(letter):
+            if accept is not None and not accept(letter):
                 summary.skipped += 1
                 continue
             if letter.payload is None:

@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 class Health:
     """Liveness and readiness state, updated by the worker.
 
-    Live: the event loop ticked within ``stall_after_s`` (a stuck loop starves heartbeats).
+    Live: while models load, always; afterwards, the event loop ticked within ``stall_after_s``
+    (a stuck loop starves heartbeats).
     Ready: the models are warm and the broker answered within ``stall_after_s``.
     """
 
@@ -25,7 +26,7 @@ class Health:
         self.metrics = metrics
         self.stall_after_s = stall_after_s
         self.models_warm = False
-        self._last_tick = time.monotonic()
+        self._last_tick: float | None = None
         self._last_broker_ok: float | None = None
 
     def tick(self) -> None:
@@ -36,6 +37,8 @@ class Health:
         self.metrics.ready.set(1 if self.ready()[0] else 0)
 
     def live(self) -> tuple[bool, str]:
+        if self._last_tick is None:
+            return True, "starting (loading models, joining the group)"
         age = time.monotonic() - self._last_tick
         return (age < self.stall_after_s, f"event loop ticked {age:.1f} s ago")
 

@@ -247,7 +247,11 @@ class FeaturesStage(Stage[AdDescribed, Any]):
         from model.describe import DescribeConfig
 
         self.describe_config = DescribeConfig.from_settings(settings)
-        self.extractor = extractor if extractor is not None else _default_extractor(settings)
+        if extractor is None:
+            from streams.models import load_feature_extractor
+
+            extractor = load_feature_extractor(settings)
+        self.extractor = extractor
 
     def prepare(self, event: AdDescribed) -> Any:
         from model.describe import load_image
@@ -284,7 +288,11 @@ class ClassifyStage(Stage[AdFeatures, AdFeatures]):
 
     def __init__(self, settings: Settings, metrics: Metrics, model: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
-        self.model = model if model is not None else load_sentiment_model(settings)
+        if model is None:
+            from streams.models import load_sentiment_model
+
+            model = load_sentiment_model(settings)
+        self.model = model
 
     def prepare(self, event: AdFeatures) -> AdFeatures:
         return event
@@ -301,25 +309,6 @@ class ClassifyStage(Stage[AdFeatures, AdFeatures]):
         for attribute in result.attributes:
             self.metrics.sentiments.labels(attribute.sentiment, attribute.dimension).inc()
         return result
-
-
-def load_sentiment_model(settings: Settings) -> Any:
-    """The trained checkpoint when configured, else the starter model, else the offline default."""
-    from model.predict import AdSentimentModel
-
-    if settings.checkpoint_dir is not None:
-        return AdSentimentModel.from_pretrained(settings.checkpoint_dir, device=settings.model_device)
-    from streams.starter import starter_model
-
-    return starter_model(settings)
-
-
-def _default_extractor(settings: Settings) -> Any:
-    from model.vision import FeatureExtractor
-
-    model = load_sentiment_model(settings)
-    extractor = getattr(model, "feature_extractor", None)
-    return extractor if extractor is not None else FeatureExtractor.from_settings(settings)
 
 
 def _blank_description(info: Any) -> Any:

@@ -10,8 +10,14 @@ from streams.kafka_config import client_options
 log = logging.getLogger(__name__)
 
 
+class TopicsMissingError(RuntimeError):
+    """Topics adsent needs do not exist and creating them is turned off."""
+
+
 def ensure_topics(settings: Settings) -> dict[str, str]:
     """Create every topic adsent uses; topics that exist are left alone.
+
+    With ``kafka_create_topics`` off, only checks that they exist (raises :class:`TopicsMissingError`).
 
     Returns ``topic -> "created" | "exists"``. A topic that exists with fewer partitions than
     configured is reported in the log, never shrunk or silently grown.
@@ -28,6 +34,10 @@ def ensure_topics(settings: Settings) -> dict[str, str]:
         topic_config = {"max.message.bytes": str(settings.kafka_max_message_bytes)}
         missing = [NewTopic(name, partitions, settings.kafka_replication_factor, topic_configs=topic_config)
                    for name, partitions in wanted.items() if name not in existing]
+        if missing and not settings.kafka_create_topics:
+            raise TopicsMissingError(
+                f"missing topics {', '.join(t.name for t in missing)} and ADSENT_KAFKA_CREATE_TOPICS is false: "
+                "create them (see `adsent settings` for names and partition counts)")
         if missing:
             try:
                 admin.create_topics(missing)

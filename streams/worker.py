@@ -34,6 +34,7 @@ def build_stages(settings: Settings, names: Sequence[str], metrics: Metrics) -> 
 
 
 def _extractor(settings: Settings, model: object | None) -> object | None:
+    """In a worker that also classifies, the features stage shares the served model's encoder."""
     return getattr(model, "feature_extractor", None) if model is not None else None
 
 

@@ -17,6 +17,8 @@ def worker_command(
 ) -> None:
     """Consume, process and produce until SIGTERM; workers of the same stages share partitions."""
     from streams.broker import BrokerError
+    from streams.models import NoModelError
+    from streams.topics import TopicsMissingError
     from streams.worker import run_worker
 
     settings = settings_of(ctx)
@@ -28,5 +30,5 @@ def worker_command(
         settings = settings.model_copy(update={"metrics_port": metrics_port})
     try:
         run_worker(settings, names)
-    except BrokerError as exc:
+    except (BrokerError, NoModelError, TopicsMissingError) as exc:
         fail(str(exc))

@@ -25,7 +25,8 @@ def pipeline_settings(broker: Settings, name: str, **overrides: object) -> Setti
                                                                  "deadletter")}
     return broker.model_copy(update={**topics, "kafka_consumer_group": f"adsent-{name}", "partitions_uploaded": 2,
                                      "partitions_described": 2, "partitions_features": 2, "partitions_sentiment": 2,
-                                     "describe_max_batch": 4, "retry_backoff_s": 0.05, **overrides})
+                                     "describe_max_batch": 4, "retry_backoff_s": 0.05,
+                                     "allow_untrained_model": True, **overrides})
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
