@@ -64,12 +64,20 @@ class Settings(BaseSettings):
 
     # --- Stages: batching ---------------------------------------------------------------------
     stages: StageList = Field(("describe", "features", "classify"), description="Stages a worker runs.")
-    describe_max_batch: int = Field(4, ge=1, description="Ads per describe batch.")
+    # CPU defaults follow `adsent bench` on a 2-core CPU (README, "Benchmarks"): describe and features
+    # do not gain from batching there; classify gains 1.39x at batch 4. The *_gpu values apply when
+    # the worker's device is CUDA (not yet measured: run `adsent bench` on a GPU machine).
+    describe_max_batch: int = Field(1, ge=1, description="Ads per describe batch on the CPU.")
+    describe_max_batch_gpu: int = Field(8, ge=1, description="Ads per describe batch on a GPU.")
     describe_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a describe batch.")
-    features_max_batch: int = Field(8, ge=1, description="Ads per features batch.")
+    features_max_batch: int = Field(1, ge=1, description="Ads per features batch on the CPU.")
+    features_max_batch_gpu: int = Field(32, ge=1, description="Ads per features batch on a GPU.")
     features_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a features batch.")
-    classify_max_batch: int = Field(16, ge=1, description="Ads per classify batch.")
+    classify_max_batch: int = Field(4, ge=1, description="Ads per classify batch on the CPU.")
+    classify_max_batch_gpu: int = Field(32, ge=1, description="Ads per classify batch on a GPU.")
     classify_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a classify batch.")
+    torch_threads: int = Field(0, ge=0, description="torch threads per worker process (0: torch's default; "
+                               "1 when running one worker per core).")
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         "at_least_once", description="at_least_once (outputs de-duplicated by ad_id) or exactly_once (Kafka transactions).")
     dedupe_results: bool = Field(True, description="Keep a table of emitted ad ids so a redelivered ad yields one result.")
@@ -110,6 +118,10 @@ class Settings(BaseSettings):
         if self.kafka_security_protocol.startswith("SASL") and not (self.kafka_sasl_username and self.kafka_sasl_password):
             raise ValueError("kafka_security_protocol SASL_* needs ADSENT_KAFKA_SASL_USERNAME and ADSENT_KAFKA_SASL_PASSWORD")
         return self
+
+    def max_batch(self, stage: str, on_gpu: bool) -> int:
+        """The batch size of ``stage`` on the worker's device."""
+        return getattr(self, f"{stage}_max_batch{'_gpu' if on_gpu else ''}")
 
     @property
     def starter_model_dir(self) -> Path:

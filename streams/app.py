@@ -45,15 +45,22 @@ class Route:
     max_wait_s: float
 
 
-def routes(settings: Settings) -> dict[str, Route]:
-    return {
-        "describe": Route(settings.topic_uploaded, settings.topic_described,
-                          settings.describe_max_batch, settings.describe_max_wait_s),
-        "features": Route(settings.topic_described, settings.topic_features,
-                          settings.features_max_batch, settings.features_max_wait_s),
-        "classify": Route(settings.topic_features, settings.topic_sentiment,
-                          settings.classify_max_batch, settings.classify_max_wait_s),
-    }
+def routes(settings: Settings, on_gpu: bool = False) -> dict[str, Route]:
+    """Each stage's input and output topics and its batch size on the worker's device."""
+    topics = {"describe": (settings.topic_uploaded, settings.topic_described),
+              "features": (settings.topic_described, settings.topic_features),
+              "classify": (settings.topic_features, settings.topic_sentiment)}
+    return {stage: Route(source, sink, settings.max_batch(stage, on_gpu), getattr(settings, f"{stage}_max_wait_s"))
+            for stage, (source, sink) in topics.items()}
+
+
+def on_gpu(settings: Settings) -> bool:
+    """Whether this worker's models run on CUDA."""
+    if settings.device == "cpu":
+        return False
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def app_id(settings: Settings, stages: Sequence[str]) -> str:
@@ -153,10 +160,11 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
                           value_type=bytes, use_partitioner=True,
                           help="ad_id -> emitted_at of every AdSentiment sent")
         dedupe = Deduplicator(table, metrics, "classify")
+    stage_routes = routes(settings, on_gpu(settings))
     for name in names:
-        route = routes(settings)[name]
+        route = stage_routes[name]
         _add_agent(app, name, stages[name], route, settings, sender, dedupe if name == "classify" else None)
-    _add_timers(app, settings, health, metrics, [routes(settings)[name].source for name in names])
+    _add_timers(app, settings, health, metrics, [stage_routes[name].source for name in names])
     return app
 
 

@@ -46,6 +46,10 @@ def run_worker(settings: Settings, names: Sequence[str]) -> None:
     from streams.connect import prepare_cluster
 
     servers, _, _ = prepare_cluster(settings)
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
     metrics = Metrics()
     health = Health(metrics)
     server = HealthServer(settings.metrics_host, settings.metrics_port, health).start()
@@ -63,9 +67,9 @@ def run_worker(settings: Settings, names: Sequence[str]) -> None:
 
 
 def _set_model_info(metrics: Metrics, settings: Settings, stages: dict) -> None:
-    import torch
+    from streams.app import on_gpu
 
-    info = {"device": "cuda" if settings.device != "cpu" and torch.cuda.is_available() else "cpu",
+    info = {"device": "cuda" if on_gpu(settings) else "cpu",
             "stages": ",".join(stages)}
     classify = stages.get("classify")
     if classify is not None:
