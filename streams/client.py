@@ -26,6 +26,19 @@ def publish(settings: Settings, ads: Sequence[AdUploaded]) -> None:
         producer.close()
 
 
+def publish_raw(settings: Settings, messages: Sequence[tuple[str, bytes]]) -> None:
+    """Send raw (key, value) messages to the uploaded topic, valid or not (tests, demos, replays)."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(**producer_options(settings))
+    try:
+        for key, value in messages:
+            producer.send(settings.topic_uploaded, key=key.encode(), value=value)
+        producer.flush()
+    finally:
+        producer.close()
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of one ad: its result or its dead letter."""

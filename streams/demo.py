@@ -1,14 +1,16 @@
-"""``adsent demo``: the main job on the embedded default, end to end on a real broker.
+"""``adsent demo``: the main job on the embedded default, end to end.
 
-At this stage of the project the demo starts the embedded broker, creates the topics, publishes
-sample ``AdUploaded`` events and reads them back through a consumer group.
+Starts the embedded broker (unless a cluster is configured), a worker with the served model in a
+subprocess (it serves /metrics while the demo runs), publishes sample ads (ads-mini test ads with
+their rendered images, the real photos that ship in packages, and two deliberately broken ads),
+prints each ad's attribute-sentiment pairs as they arrive, then a summary, and shuts down cleanly.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+import statistics
 import uuid
+from pathlib import Path
 
 import typer
 
@@ -17,79 +19,59 @@ from schemas.cli_support import fail, settings_of
 
 def demo_command(
     ctx: typer.Context,
-    ads: int = typer.Option(12, min=1, max=1000, help="How many sample ads to publish."),
-    keep_broker: bool = typer.Option(False, help="Leave the embedded broker running afterwards."),
+    ads_jsonl: Path = typer.Option(None, exists=True, dir_okay=False,
+                                   help="Ads in the project's JSONL format to publish (e.g. the ads-mini test split)."),
+    images_dir: Path = typer.Option(None, file_okay=False, help="Where the JSONL's relative image paths resolve."),
+    limit: int = typer.Option(24, min=0, help="Publish at most this many ads from --ads-jsonl."),
+    photos: int = typer.Option(6, min=0, max=100, help="How many ads with real photos from packages to add."),
+    broken: bool = typer.Option(True, help="Also publish two broken ads, to show dead letters."),
+    timeout: float = typer.Option(600.0, help="Seconds to wait for every outcome."),
 ) -> None:
-    """Run the pipeline on sample ads: broker up, topics, publish, read back, summary."""
-    from schemas import AdUploaded, SchemaError, decode, encode
+    """Run the pipeline on sample ads and show what comes out."""
     from streams.broker import BrokerError, EmbeddedBroker
     from streams.connect import prepare_cluster
-    from streams.samples import sample_ads
+    from streams.demo_run import DemoWorker, sample_batch
 
     settings = settings_of(ctx)
     try:
-        servers, topics, started = prepare_cluster(settings)
+        servers, _, started = prepare_cluster(settings)
     except BrokerError as exc:
         fail(str(exc))
-    where = "embedded broker" if settings.uses_embedded_broker else "Kafka cluster"
-    typer.echo(f"[1/3] {where} at {servers}" + (" (started)" if started else ""))
-    for topic, outcome in topics.items():
-        typer.echo(f"      topic {topic:<16} {outcome}, {settings.topic_partitions()[topic]} partition(s)")
-
-    from kafka import KafkaProducer
-
-    from streams.kafka_config import producer_options
-
-    run_id = uuid.uuid4().hex[:8]
-    producer = KafkaProducer(**producer_options(settings))
-    sent: dict[str, AdUploaded] = {}
-    started_at = time.perf_counter()
-    for ad in sample_ads(ads, prefix=f"demo-{run_id}"):
-        producer.send(settings.topic_uploaded, key=ad.ad_id.encode(), value=encode(ad))
-        sent[ad.ad_id] = ad
-    producer.flush()
-    producer.close()
-    typer.echo(f"[2/3] published {len(sent)} AdUploaded events to {settings.topic_uploaded} "
-               f"in {time.perf_counter() - started_at:.2f} s")
-
-    received = asyncio.run(_read_back(settings, set(sent), group=f"{settings.kafka_consumer_group}-demo-{run_id}"))
-    bad = 0
-    for value in received:
-        try:
-            ad = decode(value, AdUploaded, settings.validation_policy())
-        except SchemaError as exc:
-            bad += 1
-            typer.echo(f"      undecodable message: {exc}")
-            continue
-        typer.echo(f"      {ad.ad_id}  {len(ad.image.data or b''):>7} B image  {ad.text[:60]}")
-    typer.echo(f"[3/3] read back {len(received)} of {len(sent)} through a consumer group ({bad} undecodable)")
-    if not keep_broker and started:
-        EmbeddedBroker.from_settings(settings).down()
-        typer.echo("      embedded broker stopped")
-    if len(received) != len(sent) or bad:
+    typer.echo(f"[1/4] {'embedded broker' if settings.uses_embedded_broker else 'Kafka cluster'} at {servers}"
+               + (" (started)" if started else ""))
+    run_id = uuid.uuid4().hex[:6]
+    try:
+        good, bad = sample_batch(settings, ads_jsonl, images_dir, limit, photos, broken, run_id)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    worker = DemoWorker(settings)
+    try:
+        typer.echo(f"[2/4] worker starting (all stages); metrics at {worker.url('/metrics')}")
+        worker.wait_ready()
+        typer.echo(f"[3/4] publishing {len(good)} ads" + (f" and {len(bad)} broken ones" if bad else ""))
+        outcomes = worker.run(good, bad, timeout)
+    except RuntimeError as exc:
+        fail(str(exc))
+    finally:
+        code = worker.stop()
+        if started:
+            EmbeddedBroker.from_settings(settings).down()
+    _summary(len(good) + len(bad), outcomes, code, started)
+    if len(outcomes) < len(good) + len(bad):
         raise typer.Exit(1)
 
 
-async def _read_back(settings, wanted: set[str], group: str, timeout_s: float = 30.0) -> list[bytes]:
-    """Consume the uploaded topic from the start until every wanted ad id was seen."""
-    from aiokafka import AIOKafkaConsumer
+def _summary(sent: int, outcomes: dict, worker_exit: int | None, stopped_broker: bool) -> None:
+    results = [o.result for o in outcomes.values() if o.result is not None]
+    letters = [o.dead_letter for o in outcomes.values() if o.dead_letter is not None]
+    latencies = sorted(r.end_to_end_seconds for r in results)
+    typer.echo(f"[4/4] ads in {sent}, results {len(results)}, dead-lettered {len(letters)}, "
+               f"missing {sent - len(outcomes)}")
+    if latencies:
+        p95 = latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))]
+        typer.echo(f"      end-to-end latency p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s "
+                   "(from upload time, including the worker's queue)")
+    for letter in letters:
+        typer.echo(f"      dead letter {letter.ad_id}: {letter.stage}/{letter.code}")
+    typer.echo(f"      worker stopped (exit {worker_exit})" + ("; embedded broker stopped" if stopped_broker else ""))
 
-    from streams.kafka_config import client_options
-
-    consumer = AIOKafkaConsumer(settings.topic_uploaded, group_id=group, auto_offset_reset="earliest",
-                                enable_auto_commit=False, **client_options(settings))
-    found: dict[str, bytes] = {}
-    await consumer.start()
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(found) < len(wanted) and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    key = (record.key or b"").decode(errors="replace")
-                    if key in wanted:
-                        found[key] = record.value
-            await consumer.commit()
-    finally:
-        await consumer.stop()
-    return list(found.values())

@@ -67,8 +67,13 @@ def test_broker_up_status_down(tmp_path) -> None:
 
 
 @pytest.mark.integration
-def test_demo_round_trip(tmp_path) -> None:
-    env = {"ADSENT_STATE_DIR": str(tmp_path), "ADSENT_BROKER_PORT": str(free_port())}
-    result = invoke("demo", "--ads", "5", env=env)
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path) -> None:
+    env = {"ADSENT_STATE_DIR": str(tmp_path), "ADSENT_BROKER_PORT": str(free_port()),
+           "ADSENT_METRICS_PORT": str(free_port()), "ADSENT_ALLOW_UNTRAINED_MODEL": "true"}
+    result = invoke("demo", "--photos", "3", env=env)
     assert result.exit_code == 0, result.output
-    assert "read back 5 of 5" in result.output
+    assert "ads in 5, results 3, dead-lettered 2, missing 0" in result.output
+    assert "end-to-end latency p50" in result.output and "embedded broker stopped" in result.output
+    assert "DEAD LETTER [describe/missing_field]" in result.output
+    assert "DEAD LETTER [describe/image_corrupt]" in result.output

@@ -12,7 +12,7 @@ from PIL import Image
 
 from schemas import AdSentiment, AdUploaded, DeadLetter, ImageRef, decode
 from streams.broker import EmbeddedBroker
-from streams.client import Follower, publish
+from streams.client import Follower, publish, publish_raw
 from streams.samples import sample_ads
 from tests.streams.workers import Worker, pipeline_settings
 
@@ -58,18 +58,6 @@ def raw_bad_ads(prefix: str) -> list[tuple[str, bytes, str]]:
         (f"{prefix}-bad-9", b"\xff\xfe\x00 not utf-8", "invalid_encoding"),
     ]
     return cases
-
-
-def publish_raw(settings, items: list[tuple[str, bytes]]) -> None:
-    from kafka import KafkaProducer
-
-    from streams.kafka_config import producer_options
-
-    producer = KafkaProducer(**producer_options(settings))
-    for key, value in items:
-        producer.send(settings.topic_uploaded, key=key.encode(), value=value)
-    producer.flush()
-    producer.close()
 
 
 def read_all(settings, topic: str, model, idle_s: float = 3.0) -> list:
