@@ -16,8 +16,9 @@ export YOLO_CONFIG_DIR ?= $(CURDIR)/.adsent/ultralytics
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-demo: setup system-deps  ## Run the main job on the embedded default (broker, worker, sample ads)
-	$(BIN)/adsent demo
+demo: setup system-deps  ## Run the main job: train (or reuse) the starter model, then ads through the pipeline
+	$(BIN)/adsent train --starter
+	$(BIN)/adsent demo --ads-jsonl training/data/ads_mini/test.jsonl --images-dir .adsent/ads_mini_images
 
 test: setup system-deps  ## Run the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
