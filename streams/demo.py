@@ -31,6 +31,7 @@ def demo_command(
     from streams.broker import BrokerError, EmbeddedBroker
     from streams.connect import prepare_cluster
     from streams.demo_run import DemoWorker, sample_batch
+    from streams.worker_process import WorkerProcessError
 
     settings = settings_of(ctx)
     try:
@@ -50,7 +51,7 @@ def demo_command(
         worker.wait_ready()
         typer.echo(f"[3/4] publishing {len(good)} ads" + (f" and {len(bad)} broken ones" if bad else ""))
         outcomes = worker.run(good, bad, timeout)
-    except RuntimeError as exc:
+    except WorkerProcessError as exc:
         fail(str(exc))
     finally:
         code = worker.stop()

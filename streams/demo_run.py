@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from schemas import AdUploaded, ImageRef, decode
 from schemas.dataset import AdRecord
 from schemas.settings import Settings
 from streams.client import Follower, Outcome, publish
+from streams.worker_process import WorkerProcess
 
 WORKER_READY_TIMEOUT_S = 300.0
 
@@ -58,35 +53,18 @@ def _ads_from_jsonl(path: Path, images_dir: Path | None, limit: int, run_id: str
 
 
 class DemoWorker:
-    """`adsent worker` (all stages) in a subprocess, and the client side that feeds and follows it."""
+    """An all-stages worker subprocess, and the client side that feeds and follows it."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.port = settings.metrics_port
-        env = {**os.environ, "ADSENT_METRICS_PORT": str(self.port)}
-        self.log_path = settings.state_dir / "demo-worker.log"
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")
-        adsent = Path(sys.executable).parent / "adsent"
-        self.process = subprocess.Popen([str(adsent), "worker"], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.worker = WorkerProcess(settings, "describe,features,classify", settings.state_dir / "demo-worker.log",
+                                    port=settings.metrics_port)
 
     def url(self, path: str) -> str:
-        return f"http://{self.settings.metrics_host}:{self.port}{path}"
+        return self.worker.url(path)
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited with {self.process.returncode}; its log: {self.log_path}\n"
-                                   + self._tail())
-            try:
-                with urllib.request.urlopen(self.url("/readyz"), timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"the worker was not ready after {WORKER_READY_TIMEOUT_S:.0f} s; log: {self.log_path}")
+        self.worker.wait_ready(WORKER_READY_TIMEOUT_S)
 
     def run(self, good: list[AdUploaded], bad: list[tuple[str, bytes]], timeout_s: float) -> dict[str, Outcome]:
         """Publish, then print each outcome as it arrives under a progress bar."""
@@ -104,8 +82,7 @@ class DemoWorker:
             deadline = time.monotonic() + timeout_s
             with tqdm(total=len(wanted), unit="ad", desc="outcomes", dynamic_ncols=True) as bar:
                 while len(found) < len(wanted) and time.monotonic() < deadline:
-                    if self.process.poll() is not None:
-                        raise RuntimeError(f"the worker died (exit {self.process.returncode}):\n{self._tail()}")
+                    self.worker.check_alive()
                     for outcome in follower.outcomes(timeout_s=1.0):
                         if outcome.ad_id in wanted and outcome.ad_id not in found:
                             found[outcome.ad_id] = outcome
@@ -117,18 +94,5 @@ class DemoWorker:
             follower.close()
         return found
 
-    def stop(self, timeout_s: float = 60.0) -> int | None:
-        """SIGTERM, so the worker finishes or releases its batch; SIGKILL only if it hangs."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self._log.close()
-        return self.process.returncode
-
-    def _tail(self, lines: int = 25) -> str:
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+    def stop(self) -> int | None:
+        return self.worker.stop()

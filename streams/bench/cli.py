@@ -32,6 +32,7 @@ def bench_command(
     from streams.bench.inprocess import BenchError
     from streams.bench.report import render
     from streams.bench.run import run
+    from streams.worker_process import WorkerProcessError
 
     settings = settings_of(ctx)
     config = replace(BenchConfig.quick() if quick else BenchConfig(), end_to_end=end_to_end, threads=threads)
@@ -39,7 +40,7 @@ def bench_command(
     command = "adsent bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     try:
         result = run(settings, config, out, "quick" if quick else "full", command)
-    except BenchError as exc:
+    except (BenchError, WorkerProcessError) as exc:
         fail(str(exc))
     (out / "result.json").write_text(json.dumps(result, indent=2, default=str))
     (out / "report.md").write_text(render(result))

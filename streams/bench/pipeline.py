@@ -14,7 +14,7 @@ from schemas.settings import Settings
 from streams.bench.config import BenchConfig
 from streams.bench.inprocess import BenchError, percentile
 from streams.bench.inputs import bench_ads
-from streams.bench.processes import WorkerProcess
+from streams.bench.processes import BenchWorker
 
 log = logging.getLogger(__name__)
 ALL_STAGES = "describe,features,classify"
@@ -114,7 +114,7 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
 
     settings = phase_settings(base, f"w{workers}-{int(time.time())}", workers)
     prepare_cluster(settings)
-    procs = [WorkerProcess(settings, ALL_STAGES, work / f"worker-{workers}-{i}.log", config.threads)
+    procs = [BenchWorker(settings, ALL_STAGES, work / f"worker-{workers}-{i}.log", config.threads)
              for i in range(workers)]
     collector = None
     try:
@@ -151,7 +151,7 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
 def run_end_to_end(base: Settings, pool: list, config: BenchConfig, work: Path) -> dict:
     """An embedded broker of its own on a free loopback port; every worker count in turn."""
     from streams.broker import EmbeddedBroker
-    from streams.bench.processes import free_port
+    from streams.worker_process import free_port
 
     broker_settings = base.model_copy(update={"state_dir": work / "state", "broker_port": free_port(),
                                               "broker_host": "127.0.0.1", "kafka_bootstrap_servers": None})

@@ -3,44 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from schemas.settings import Settings
 from streams.bench.inprocess import BenchError
 from streams.bench.machine import peak_rss_mb
-
-ADSENT = Path(sys.executable).parent / "adsent"
-POLL_S = 0.2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def settings_env(settings: Settings, threads: int) -> dict[str, str]:
-    """This environment plus what makes a child load exactly ``settings``, with ``threads`` compute threads."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSENT_")}
-    for name, field in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if value is None or value == field.default:
-            continue
-        if isinstance(value, tuple):
-            value = json.dumps(list(value))
-        elif hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"ADSENT_{name.upper()}"] = str(value)
-    env.update({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"})
-    return env
+from streams.worker_process import POLL_S, WorkerProcess, settings_env
 
 
 class Probe:
@@ -104,41 +75,8 @@ def combined_rate(results: list[dict]) -> float:
     return sum(r["ads"] for r in results) / span
 
 
-class WorkerProcess:
-    """``adsent worker`` in a subprocess with its own metrics port and log file."""
-
-    def __init__(self, settings: Settings, stages: str, log_path: Path, threads: int) -> None:
-        self.port = free_port()
-        env = settings_env(settings, threads)
-        env.update({"ADSENT_METRICS_PORT": str(self.port), "ADSENT_METRICS_HOST": "127.0.0.1"})
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.process = subprocess.Popen([str(ADSENT), "worker", "--stages", stages], env=env,
-                                        stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"worker exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(POLL_S)
-        raise BenchError(f"worker not ready after {timeout_s:.0f} s; see {self.log_path}")
+class BenchWorker(WorkerProcess):
+    """A worker subprocess whose peak memory the benchmark reads."""
 
     def peak_rss_mb(self) -> float | None:
         return peak_rss_mb(self.process.pid)
-
-    def stop(self, timeout_s: float = 60.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self._log.close()

@@ -14,7 +14,7 @@ from schemas import AdSentiment, AdUploaded, DeadLetter, ImageRef, decode
 from streams.broker import EmbeddedBroker
 from streams.client import Follower, publish, publish_raw
 from streams.samples import sample_ads
-from tests.streams.workers import Worker, pipeline_settings
+from tests.streams.workers import pipeline_settings, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -74,7 +74,7 @@ def read_all(settings, topic: str, model, idle_s: float = 3.0) -> list:
 
 def test_good_and_bad_ads_end_as_results_or_dead_letters(broker_settings, tmp_path) -> None:
     settings = pipeline_settings(broker_settings, "e2e")
-    worker = Worker(settings, ALL, tmp_path)
+    worker = start_worker(settings, ALL, tmp_path)
     try:
         worker.wait_ready()
         follower = Follower(settings)
@@ -118,7 +118,7 @@ def test_good_and_bad_ads_end_as_results_or_dead_letters(broker_settings, tmp_pa
 def test_sigkill_mid_run_loses_nothing(broker_settings, tmp_path) -> None:
     settings = pipeline_settings(broker_settings, "kill")
     ads = small_ads(30, "kill")
-    first = Worker(settings, ALL, tmp_path, name="first")
+    first = start_worker(settings, ALL, tmp_path, name="first")
     try:
         first.wait_ready()
         follower = Follower(settings)
@@ -136,7 +136,7 @@ def test_sigkill_mid_run_loses_nothing(broker_settings, tmp_path) -> None:
     broker = EmbeddedBroker.from_settings(broker_settings)
     broker.down()
     broker.up()
-    second = Worker(settings, ALL, tmp_path, name="second")
+    second = start_worker(settings, ALL, tmp_path, name="second")
     try:
         second.wait_ready()
         follower = Follower(settings, from_beginning=True)
@@ -154,7 +154,7 @@ def test_sigkill_mid_run_loses_nothing(broker_settings, tmp_path) -> None:
 
 def test_two_workers_share_the_partitions(broker_settings, tmp_path) -> None:
     settings = pipeline_settings(broker_settings, "pair")
-    workers = [Worker(settings, ALL, tmp_path, name=f"w{i}") for i in range(2)]
+    workers = [start_worker(settings, ALL, tmp_path, name=f"w{i}") for i in range(2)]
     try:
         for worker in workers:
             worker.wait_ready()
@@ -176,7 +176,7 @@ def test_two_workers_share_the_partitions(broker_settings, tmp_path) -> None:
 
 def test_exactly_once_setting_on_the_embedded_broker(broker_settings, tmp_path) -> None:
     settings = pipeline_settings(broker_settings, "eos", processing_guarantee="exactly_once")
-    worker = Worker(settings, ALL, tmp_path)
+    worker = start_worker(settings, ALL, tmp_path)
     try:
         worker.wait_ready()
         ads = small_ads(8, "eos")

@@ -1,0 +1,92 @@
+"""``adsent train`` / ``evaluate`` / ``experiments --quick`` end to end on a tiny JSONL data set."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from training.metrics import REPORT_KEYS, resolve
+
+COPIES = [
+    ("The leather seats feel great.", "leather seats", "positive"),
+    ("The price is far too high.", "price", "negative"),
+    ("Battery life reaches two days.", "Battery life", "positive"),
+    ("Delivery takes three days.", "Delivery", "neutral"),
+    ("The screen cracks easily.", "screen", "negative"),
+    ("Our coffee tastes wonderful.", "coffee", "positive"),
+]
+
+
+def write_split(path, rows) -> None:
+    lines = []
+    for i, (text, term, sentiment) in enumerate(rows):
+        start = text.index(term)
+        lines.append(json.dumps({"ad_id": f"{path.stem}-{i}", "text": text, "overall": sentiment,
+                                 "aspects": [{"start": start, "end": start + len(term), "term": term,
+                                              "sentiment": sentiment}]}))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture()
+def data(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+    for split in ("train", "dev", "test"):
+        write_split(root / f"{split}.jsonl", COPIES)
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps({"preset": "tiny", "train": {"batch_size": 4, "eval_batch_size": 8}}))
+    return root, config
+
+
+def invoke(args, tmp_path):
+    from streams.cli import build_app
+
+    env = {"ADSENT_STATE_DIR": str(tmp_path / "state")}
+    return CliRunner().invoke(build_app(), args, env=env)
+
+
+@pytest.mark.slow
+def test_train_then_evaluate_writes_every_report_key(data, tmp_path):
+    root, config = data
+    run = tmp_path / "run"
+    result = invoke(["train", "--dataset", "jsonl", "--data-dir", str(root), "--out", str(run), "--epochs", "2",
+                     "--config", str(config), "--eta", "1.0", "--epsilon", "0.3"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (run / "best" / "model.safetensors").is_file()
+    assert (run / "last" / "trainer_state.pt").is_file()
+    assert (run / "train.log").is_file()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert len(metrics["history"]) == 2 and "test" in metrics
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["train"]["epochs"] == 2 and saved["model"]["text"]["pretrained"] is False
+
+    report = tmp_path / "eval.json"
+    result = invoke(["evaluate", "--checkpoint", str(run / "best"), "--dataset", "jsonl", "--data-dir", str(root),
+                     "--split", "dev", "--json", str(report)], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "JMASA" in result.output
+    document = json.loads(report.read_text())
+    for key in REPORT_KEYS:
+        resolve(document, key)
+    assert document["overall"]["accuracy"] is not None
+    assert document["examples"] == len(COPIES)
+
+
+def test_train_reports_a_missing_data_dir(tmp_path):
+    result = invoke(["train", "--dataset", "jsonl", "--out", str(tmp_path / "run")], tmp_path)
+    assert result.exit_code != 0
+    assert "--data-dir" in result.output
+
+
+@pytest.mark.slow
+def test_quick_depth_sweep_writes_a_table_and_a_plot(data, tmp_path):
+    root, config = data
+    out = tmp_path / "experiments"
+    result = invoke(["experiments", "depth", "--quick", "--dataset", "jsonl", "--data-dir", str(root),
+                     "--out", str(out), "--config", str(config)], tmp_path)
+    assert result.exit_code == 0, result.output
+    table = (out / "depth.md").read_text()
+    assert "1 encoder layers" in table and "2 encoder layers" in table
+    assert (out / "depth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
