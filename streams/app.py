@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import faust
 
-from schemas import SourceRef, encode
+from schemas import SourceRef
 from schemas.settings import Settings
 from streams.health import Health
 from streams.kafka_config import bootstrap_servers, client_options, ssl_context
@@ -110,12 +110,12 @@ async def publish_results(results: Sequence[Result], route: Route, settings: Set
             if dedupe is not None and dedupe.seen(result.ad_id):
                 log.info("ad %s was already emitted; redelivery suppressed", result.ad_id)
                 continue
-            sends.append(publisher.send(route.sink, result.ad_id.encode(), encode(result.event)))
+            sends.append(publisher.send(route.sink, result.ad_id.encode(), result.value))
             if dedupe is not None:
                 dedupe.remember(result.ad_id, getattr(result.event, "emitted_at").isoformat())
         elif isinstance(result, Failed):
             key = result.dead_letter.ad_id.encode() if result.dead_letter.ad_id else None
-            sends.append(publisher.send(settings.topic_deadletter, key, encode(result.dead_letter)))
+            sends.append(publisher.send(settings.topic_deadletter, key, result.value))
     await asyncio.gather(*sends)
 
 

@@ -17,13 +17,15 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from schemas import AdDescribed, AdFeatures, AdSentiment, AdUploaded, DeadLetter, SchemaError, SourceRef, decode
+from schemas import AdDescribed, AdFeatures, AdSentiment, AdUploaded, DeadLetter, SchemaError, SourceRef, decode, encode
 from schemas.base import StageName
 from schemas.settings import Settings
 from streams.errors import StageError, classify_exception
 from streams.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+DEAD_LETTER_OVERHEAD_BYTES = 16 * 1024  # a dead letter's fields besides the payload, generously
 
 In = TypeVar("In", bound=BaseModel)
 Prepared = TypeVar("Prepared")
@@ -40,13 +42,17 @@ class InRecord:
 
 @dataclass(frozen=True)
 class Emitted:
+    """An outgoing event and its encoded bytes (encoded here, off the event loop)."""
+
     ad_id: str
     event: BaseModel
+    value: bytes
 
 
 @dataclass(frozen=True)
 class Failed:
     dead_letter: DeadLetter
+    value: bytes
 
 
 Result = Emitted | Failed
@@ -122,10 +128,14 @@ class Stage(ABC, Generic[In, Prepared]):
             for item, output in outputs:
                 try:
                     event = self.finish(item.event, output, seconds)
+                    value = encode(event)
+                    if len(value) > self.settings.kafka_max_message_bytes:
+                        raise StageError("output_too_large", f"the {type(event).__name__} event has {len(value)} "
+                                         f"bytes; ADSENT_KAFKA_MAX_MESSAGE_BYTES is {self.settings.kafka_max_message_bytes}")
                 except Exception as exc:  # noqa: BLE001 - a bad output becomes a dead letter, never a crash
                     results[item.index] = self._failed(item.record, item.event, classify_exception(exc), 1)
                     continue
-                results[item.index] = Emitted(self.ad_id_of(item.event), event)
+                results[item.index] = Emitted(self.ad_id_of(item.event), event, value)
                 self.metrics.messages_out.labels(self.name).inc()
         assert all(result is not None for result in results), "every record must end as a result"
         return results  # type: ignore[return-value]
@@ -172,10 +182,14 @@ class Stage(ABC, Generic[In, Prepared]):
         self.metrics.messages_failed.labels(self.name, error.code).inc()
         ad_id = self.ad_id_of(event) if event is not None else _key_text(record.key)
         log.warning("%s: ad %s dead-lettered: [%s] %s", self.name, ad_id, error.code, error.message)
-        return Failed(DeadLetter(
+        # The payload rides along base64-encoded (4/3 of its size); one too large for the dead-letter
+        # message is left out, and the source reference still points at the original.
+        fits = len(record.value) * 4 // 3 + DEAD_LETTER_OVERHEAD_BYTES <= self.settings.kafka_max_message_bytes
+        letter = DeadLetter(
             ad_id=ad_id, stage=self.name, code=error.code, message=error.message[:4096],
-            exception_type=error.exception_type,
-            attempts=attempts, payload=record.value, source=record.source))
+            exception_type=error.exception_type, attempts=attempts,
+            payload=record.value if fits else None, source=record.source)
+        return Failed(letter, encode(letter))
 
     def _timed(self, step: str):
         return _StepTimer(self.metrics, self.name, step)

@@ -52,3 +52,14 @@ def test_transient_error_is_retried_then_succeeds(uppercase_stage: UppercaseStag
 
 def test_empty_batch(uppercase_stage: UppercaseStage) -> None:
     assert uppercase_stage.run([]) == []
+
+
+def test_an_output_too_large_for_kafka_is_dead_lettered(stage_settings) -> None:
+    from streams.metrics import Metrics
+
+    stage = UppercaseStage(stage_settings.model_copy(update={"kafka_max_message_bytes": 2048}), Metrics())
+    results = stage.run([record("s", "short"), record("l", "long " * 400)])
+    assert isinstance(results[0], Emitted)
+    assert isinstance(results[1], Failed) and results[1].dead_letter.code == "output_too_large"
+    assert results[1].dead_letter.payload is None  # too large to ride along; the source ref remains
+    assert results[1].dead_letter.source.offset == 7
