@@ -1,7 +1,9 @@
 """Static checks of deploy/: what breaks a deployment that no Docker engine or cluster runs here.
 
-Every YAML and JSON file parses; images are pinned; env names, ports, topics, consumer groups and
-metric names match the code (the settings object, the app ids, the metrics registry).
+Every YAML and JSON file parses; images are pinned; env names, ports, topics (Faust's internal ones
+included), consumer groups and metric names match the code (the settings object, the app ids, the
+Faust app, the metrics registry); every worker that serves a model has one (a checkpoint or the
+starter model), batch sizes are set per device, and torch threads match the CPU limits.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ K8S = DEPLOY / "k8s"
 BASE = K8S / "base"
 OVERLAYS = ("cpu", "gpu")
 STAGES = ("describe", "features", "classify")
+MODEL_STAGES = {"features", "classify"}  # they refuse to start without a trained model
+BATCH_ENV = re.compile(r"^ADSENT_[A-Z]+_MAX_BATCH(_GPU)?$")
 FIELDS = {f"ADSENT_{name.upper()}" for name in Settings.model_fields}
 TEST_PASSWORD = "not-a-real-password"
 
@@ -93,6 +97,45 @@ def k8s_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 def compose_worker_settings(monkeypatch: pytest.MonkeyPatch, service: str = "worker-describe") -> Settings:
     env = {k: str(v) for k, v in worker_services(compose())[service]["environment"].items()}
     return settings_from(env, monkeypatch)
+
+
+def container_env(container: dict) -> dict[str, str]:
+    return {env["name"]: env["value"] for env in container.get("env", [])}
+
+
+def cpu_cores(quantity: str) -> float:
+    """A Kubernetes CPU quantity ('2', '1.5', '500m') in cores."""
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def checkpoint_image_dir() -> str:
+    """Where Dockerfile.checkpoint puts the checkpoint (its COPY target, which its ENV points at)."""
+    text = (DEPLOY / "docker" / "Dockerfile.checkpoint").read_text()
+    (target,) = re.findall(r"^COPY (?:--\S+ )*\. (\S+)$", text, flags=re.M)
+    (env,) = re.findall(r"^ENV ADSENT_CHECKPOINT_DIR=(\S+)$", text, flags=re.M)
+    assert env == target, (env, target)
+    return target
+
+
+def faust_internal_topics(settings: Settings, stages: list[str]) -> dict[str, tuple[int, bool]]:
+    """Topics the Faust app of a worker with these stages creates itself: name -> (partitions, compacted).
+
+    Built from the real app (no broker is contacted): the assignor's leader topic and each table's
+    changelog. Workers run with ADSENT_KAFKA_CREATE_TOPICS=false and no Create ACL, so the
+    deployment must create these.
+    """
+    from streams.app import create_app
+    from streams.health import Health
+    from streams.metrics import Metrics
+
+    metrics = Metrics()
+    offline = settings.model_copy(update={"kafka_security_protocol": "PLAINTEXT", "kafka_ssl_cafile": None})  # no CA here
+    app = create_app(offline, {stage: object() for stage in stages}, metrics, Health(metrics))
+    topics = {app._leader_assignor._leader_topic_name: (1, False)}
+    for table in app.tables.values():
+        changelog = table.changelog_topic
+        topics[changelog.get_topic_name()] = (changelog.partitions, bool(changelog.compacting))
+    return topics
 
 
 def rendered_overlay(name: str) -> list[dict]:
@@ -255,11 +298,16 @@ def test_compose_worker_env_names_are_settings(monkeypatch: pytest.MonkeyPatch) 
         settings = compose_worker_settings(monkeypatch, name)
         assert settings.metrics_host == "0.0.0.0"
         assert not settings.uses_embedded_broker, f"{name} would start an embedded broker"
+        assert settings.kafka_create_topics is False, f"{name}: kafka-init-topics creates the topics"
+        assert settings.torch_threads == svc["cpus"], f"{name}: torch threads must match its cpus"
+        gpu = "gpu" in svc.get("profiles", [])
+        batch = {key for key in env if BATCH_ENV.match(key)}
+        assert all(key.endswith("_GPU") == gpu for key in batch), (name, batch, "batch sizes of the other device")
         assert (DEPLOY / "docker" / Path(svc["build"]["dockerfile"]).name).is_file()
     override = yaml.safe_load((COMPOSE_DIR / "compose.checkpoint.yaml").read_text())
     for name, svc in override["services"].items():
         assert name in compose()["services"]
-        assert set(svc["environment"]) <= FIELDS
+        assert set(svc.get("environment", {})) <= FIELDS
 
 
 def test_compose_topic_init_creates_every_topic(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,8 +318,71 @@ def test_compose_topic_init_creates_every_topic(monkeypatch: pytest.MonkeyPatch)
     assert {t: created.get(t) for t in settings.topic_partitions()} == settings.topic_partitions()
     assert created.get(f"{settings.kafka_consumer_group}-classify-emitted-changelog") == settings.partitions_features
     assert f"max.message.bytes={settings.kafka_max_message_bytes}" in script
+    compacted = set(re.findall(r"^\s*create (\S+) \d+ .*cleanup\.policy=compact", script, flags=re.M))
+    for name, svc in worker_services(compose()).items():
+        for topic, (partitions, compact) in faust_internal_topics(settings, stages_of(svc["command"])).items():
+            assert created.get(topic) == partitions, f"{name} needs {topic}"
+            assert (topic in compacted) == compact, topic
     for name, svc in worker_services(compose()).items():
         assert svc["depends_on"]["kafka-init-topics"]["condition"] == "service_completed_successfully", name
+
+
+def named_mounts(svc: dict) -> dict[str, str]:
+    """target -> named volume of a Compose service's short-syntax volume mounts."""
+    mounts = {}
+    for volume in svc.get("volumes", []):
+        if isinstance(volume, str) and not volume.startswith((".", "/")):
+            source, target = volume.split(":")[:2]
+            mounts[target] = source
+    return mounts
+
+
+def test_compose_model_workers_serve_the_starter_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = compose()
+    starter = spec["services"]["train-starter"]
+    assert starter["command"] == ["train", "--starter"]
+    assert starter["image"] == spec["services"]["worker-describe"]["image"], "the same worker image"
+    assert set(starter["environment"]) <= FIELDS
+    starter_settings = settings_from({k: str(v) for k, v in starter["environment"].items()}, monkeypatch)
+    volume = named_mounts(starter)[str(starter_settings.state_dir)]
+    assert volume in spec["volumes"], "a named volume keeps the starter model across restarts"
+    served = 0
+    for name, svc in worker_services(spec).items():
+        if not MODEL_STAGES & set(stages_of(svc["command"])):
+            continue
+        settings = compose_worker_settings(monkeypatch, name)
+        assert settings.checkpoint_dir is None, f"{name}: the checkpoint comes from compose.checkpoint.yaml"
+        assert named_mounts(svc).get(str(settings.state_dir)) == volume, f"{name} does not see the starter model"
+        assert settings.starter_model_dir == starter_settings.starter_model_dir
+        assert svc["depends_on"]["train-starter"]["condition"] == "service_completed_successfully", name
+        served += 1
+    assert served == 4, "features and classify, CPU and GPU"
+
+
+def test_compose_checkpoint_override_replaces_the_starter(monkeypatch: pytest.MonkeyPatch) -> None:
+    override = yaml.safe_load((COMPOSE_DIR / "compose.checkpoint.yaml").read_text())["services"]
+    for name, svc in worker_services(compose()).items():
+        if not MODEL_STAGES & set(stages_of(svc["command"])):
+            continue
+        target = override[name]["environment"]["ADSENT_CHECKPOINT_DIR"]
+        assert any(v["target"] == target and v["read_only"] for v in override[name]["volumes"]), name
+    starter = override["train-starter"]
+    assert "adsent" not in " ".join(starter["entrypoint"]), "with a checkpoint the starter job must not train"
+
+
+def test_nothing_deploys_an_untrained_model() -> None:
+    for path in sorted(p for p in DEPLOY.rglob("*") if p.is_file() and p.suffix != ".md"):
+        assert "ALLOW_UNTRAINED_MODEL" not in path.read_text(), f"{path} serves untrained heads"
+
+
+def test_gpu_overlay_sets_gpu_batch_sizes_only() -> None:
+    patches = load_all(K8S / "overlays" / "gpu" / "gpu-workers.yaml")
+    names = set()
+    for patch in patches:
+        for container in patch["spec"]["template"]["spec"]["containers"]:
+            names |= {key for key in container_env(container) if BATCH_ENV.match(key)}
+    assert names and all(name.endswith("_GPU") for name in names), names
+    assert names <= FIELDS
 
 
 def test_compose_network_volumes_and_ports() -> None:
@@ -280,7 +391,7 @@ def test_compose_network_volumes_and_ports() -> None:
         assert svc.get("networks") == ["adsent"], name
         for port in svc.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond this host"
-    assert {"kafka-data", "prometheus-data", "grafana-data"} <= set(spec["volumes"])
+    assert {"kafka-data", "prometheus-data", "grafana-data", "adsent-state"} <= set(spec["volumes"])
     mounts = {name: [str(v) for v in svc.get("volumes", [])] for name, svc in spec["services"].items()}
     assert any("kafka-data:" in v for v in mounts["kafka"])
     assert any("prometheus-data:" in v for v in mounts["prometheus"])
@@ -320,6 +431,8 @@ def test_configmap_and_secret_are_settings(monkeypatch: pytest.MonkeyPatch) -> N
     settings = k8s_settings(monkeypatch)
     assert settings.kafka_security_protocol == "SASL_SSL" and settings.metrics_host == "0.0.0.0"
     assert not settings.uses_embedded_broker
+    assert settings.kafka_create_topics is False, "Strimzi manages the topics: workers need no Create ACL"
+    assert not {key for key in configmap() if BATCH_ENV.match(key)}, "batch sizes are per device: set them per Deployment"
 
 
 def check_deployment(deployment: dict, port: int) -> None:
@@ -336,12 +449,23 @@ def check_deployment(deployment: dict, port: int) -> None:
         assert ports["metrics"] == port
         probes = {probe: container[probe]["httpGet"] for probe in ("startupProbe", "readinessProbe", "livenessProbe")}
         assert probes["readinessProbe"]["path"] == "/readyz" and probes["livenessProbe"]["path"] == "/healthz"
-        assert probes["startupProbe"]["path"] == "/readyz"
+        # /healthz is live while models load: the startup probe only waits for the server to listen
+        # (a /readyz startup probe would kill a slow model load).
+        assert probes["startupProbe"]["path"] == "/healthz"
         assert all(p["port"] in ("metrics", port) for p in probes.values())
-        for env in container.get("env", []):
-            assert env["name"] in FIELDS, (name, env["name"])
+        env = container_env(container)
+        assert set(env) <= FIELDS, (name, set(env) - FIELDS)
         stages = stages_of(container["args"])
         assert stages == [name.removeprefix("adsent-")]
+        assert int(env["ADSENT_TORCH_THREADS"]) == cpu_cores(container["resources"]["limits"]["cpu"]), \
+            f"{name}: torch threads must match the CPU limit"
+        if MODEL_STAGES & set(stages):
+            assert env.get("ADSENT_CHECKPOINT_DIR") == checkpoint_image_dir(), f"{name} has no model source"
+            assert container["image"].split("@")[0].rsplit(":", 1)[0].endswith("/worker-checkpoint"), \
+                f"{name} must run the image with the checkpoint baked in"
+        gpu = "nvidia.com/gpu" in container["resources"]["limits"]
+        batch = {key for key in env if BATCH_ENV.match(key)}
+        assert all(key.endswith("_GPU") == gpu for key in batch), (name, batch, "batch sizes of the other device")
 
 
 def test_deployments(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -392,6 +516,12 @@ def test_every_topic_has_a_strimzi_kafkatopic(monkeypatch: pytest.MonkeyPatch) -
     changelog = topics[f"{settings.kafka_consumer_group}-classify-emitted-changelog"]
     assert changelog["spec"]["partitions"] == settings.partitions_features
     assert changelog["spec"]["config"]["cleanup.policy"] == "compact"
+    for deployment in of_kind(k8s_docs(), "Deployment"):
+        stages = stages_of(deployment["spec"]["template"]["spec"]["containers"][0]["args"])
+        for topic, (partitions, compact) in faust_internal_topics(settings, stages).items():
+            assert topic in topics, f"{deployment['metadata']['name']} needs {topic}"
+            assert topics[topic]["spec"]["partitions"] == partitions, topic
+            assert (topics[topic]["spec"]["config"].get("cleanup.policy") == "compact") == compact, topic
     clusters = {doc["metadata"]["labels"]["strimzi.io/cluster"] for doc in topics.values()}
     assert len(clusters) == 1 and settings.kafka_bootstrap_servers.startswith(f"{clusters.pop()}-kafka-bootstrap")
 
