@@ -1,0 +1,181 @@
+"""``adsent train``, ``adsent evaluate`` and ``adsent experiments``."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from schemas.cli_support import fail, settings_of
+
+log = logging.getLogger(__name__)
+
+
+class Dataset(str, Enum):
+    twitter = "twitter"
+    jsonl = "jsonl"
+    ads_mini = "ads-mini"
+
+
+class Split(str, Enum):
+    dev = "dev"
+    test = "test"
+
+
+DATASET_HELP = ("twitter: Twitter-2015/2017 (IJCAI-2019 .txt or .tsv) under --data-dir; jsonl: "
+                "{train,dev,test}.jsonl ad files under --data-dir; ads-mini: the bundled ad set.")
+CONFIG_HELP = ('JSON file of overrides: {"preset": "tiny"|"offline", "model": {ModelConfig fields}, '
+               '"train": {TrainConfig fields}}.')
+
+
+def _logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def train_command(
+    ctx: typer.Context,
+    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads_mini,
+    data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl).")] = None,
+    images_dir: Annotated[Path | None, typer.Option(
+        help="Images directory. ads-mini default: <state dir>/ads_mini_images (rendered when missing).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory (config, metrics.json, train.log, best/, last/).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs (default 5).")] = None,
+    text_only: Annotated[bool, typer.Option("--text-only", help="Train the text-only view S (no images).")] = False,
+    eta: Annotated[float | None, typer.Option(help="Weight of the CRF NLL (Eq. 15, default 1).")] = None,
+    omega: Annotated[float | None, typer.Option(help="Weight of the ANP cross-entropy (default 1).")] = None,
+    epsilon: Annotated[float | None, typer.Option(help="Weight of the text-centred KL (default 0.3).")] = None,
+    top_v: Annotated[int | None, typer.Option(help="ANPs kept in the teacher target; -1: all (default 10).")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Training batch size (default 16).")] = None,
+    max_length: Annotated[int | None, typer.Option(min=8, help="Token limit of [CLS] S [SEP] N_z [SEP].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", exists=True, dir_okay=False, help=CONFIG_HELP)] = None,
+    teacher: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False,
+        help="DeepSentiBank outputs (.npz: image sha256 or file name -> 2,089 scores). Default: the weak "
+             "offline teacher (text similarity + colour mood).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from <out>/last when it exists.")] = False,
+    deterministic: Annotated[bool, typer.Option("--deterministic", help="Deterministic CPU mode.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default 13).")] = None,
+    starter: Annotated[bool, typer.Option(
+        "--starter", help="Train (or reuse) the starter model on ads-mini with the offline backbones into the "
+                          "state dir's starter-model folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --starter: retrain even when cached.")] = False,
+) -> None:
+    """Train the fused model (losses of Eq. 13-15) and keep the best checkpoint by dev JMASA F1."""
+    from dataclasses import replace
+
+    from model.config import ModelConfig
+    from model.fusion.errors import ModelError
+    from training.config import TrainConfig, load_config_file
+    from training.data.errors import DatasetError
+    from training.runs import DataSpec, ensure_ads_mini_images, train_run
+
+    _logging()
+    settings = settings_of(ctx)
+    try:
+        if starter:
+            from training.starter import StarterConfig, ensure_starter
+
+            result = ensure_starter(settings, StarterConfig(), force=force)
+            typer.echo(result.message)
+            return
+        model_config = ModelConfig.offline_default().with_backbones(settings.text_encoder, settings.vision_backbone)
+        train_config = TrainConfig()
+        model_config, train_config = load_config_file(config, model_config, train_config)
+        if max_length:
+            model_config = replace(model_config, text=replace(model_config.text, max_length=max_length))
+        overrides = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, seed=seed).items() if v is not None}
+        if text_only:
+            overrides["text_only"] = True
+        if deterministic:
+            overrides["deterministic"] = True
+        train_config = replace(train_config, **overrides)
+        weights = {k: v for k, v in dict(eta=eta, omega=omega, epsilon=epsilon).items() if v is not None}
+        if top_v is not None:
+            weights["top_v"] = None if top_v < 0 else top_v
+        train_config = train_config.with_loss(**weights)
+        if dataset == Dataset.ads_mini and images_dir is None and not train_config.text_only:
+            images_dir = ensure_ads_mini_images(settings.state_dir / "ads_mini_images")
+        spec = DataSpec(dataset.value, data_dir, images_dir)
+        out = out or Path("runs") / f"{dataset.value}-{'text' if train_config.text_only else 'fused'}"
+        result = train_run(model_config, train_config, spec, out, settings, teacher, resume)
+    except (ModelError, DatasetError, ValueError, OSError) as exc:
+        fail(str(exc))
+    summary = result["summary"]
+    typer.echo(f"best dev JMASA F1 {summary.get('best_dev_jmasa_f1')} at epoch {summary['best_epoch']}; "
+               f"{summary['total_seconds']:.0f} s; run directory {out}")
+    if "test" in result:
+        from training.metrics import format_table
+
+        typer.echo("test:\n" + format_table(result["test"]))
+
+
+def evaluate_command(
+    ctx: typer.Context,
+    checkpoint: Annotated[Path, typer.Option(help="An adsent checkpoint directory (e.g. <run>/best).")],
+    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads_mini,
+    data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl).")] = None,
+    split: Annotated[Split, typer.Option(help="Split to score.")] = Split.test,
+    images_dir: Annotated[Path | None, typer.Option(
+        help="Images directory. ads-mini default: <state dir>/ads_mini_images (rendered when missing).")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the metrics JSON here.")] = None,
+    text_only: Annotated[bool, typer.Option("--text-only", help="Score the text-only view S (ignore images).")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per forward pass.")] = 32,
+) -> None:
+    """Score a checkpoint: JMASA P/R/F1, ATE F1, MASC accuracy/macro-F1, overall sentiment, per dimension."""
+    from model.fusion.errors import ModelError
+    from training.data.errors import DatasetError
+    from training.metrics import format_table
+    from training.runs import DataSpec, ensure_ads_mini_images, evaluate_checkpoint
+
+    _logging()
+    settings = settings_of(ctx)
+    try:
+        if dataset == Dataset.ads_mini and images_dir is None and not text_only:
+            images_dir = ensure_ads_mini_images(settings.state_dir / "ads_mini_images")
+        spec = DataSpec(dataset.value, data_dir, images_dir)
+        metrics = evaluate_checkpoint(checkpoint, spec, split.value, settings, json_path, text_only, batch_size)
+    except (ModelError, DatasetError, ValueError, OSError) as exc:
+        fail(str(exc))
+    typer.echo(format_table(metrics))
+    if json_path is not None:
+        typer.echo(f"wrote {json_path}")
+
+
+def experiments_command(
+    ctx: typer.Context,
+    which: Annotated[list[str] | None, typer.Argument(
+        help="Experiments to run: ablations, top-v, epsilon, depth (default: all).")] = None,
+    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads_mini,
+    data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl).")] = None,
+    images_dir: Annotated[Path | None, typer.Option(help="Images directory (ads-mini: rendered when missing).")] = None,
+    out: Annotated[Path, typer.Option(help="Directory of the runs, tables (.md) and plots (.png).")] = Path(
+        "runs/experiments"),
+    quick: Annotated[bool, typer.Option("--quick", help="Few examples, one epoch: a smoke run of every variant.")] = False,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per variant (default 5; --quick: 1).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", exists=True, dir_okay=False, help=CONFIG_HELP)] = None,
+) -> None:
+    """Ablations (paper Table 2) and sweeps (Figures 5-7: top-V, epsilon, encoder depth)."""
+    from model.fusion.errors import ModelError
+    from training.data.errors import DatasetError
+    from training.experiments import EXPERIMENTS, run_experiments
+    from training.runs import DataSpec, ensure_ads_mini_images
+
+    _logging()
+    settings = settings_of(ctx)
+    chosen = which or list(EXPERIMENTS)
+    unknown = [w for w in chosen if w not in EXPERIMENTS]
+    if unknown:
+        fail(f"unknown experiments {unknown}; choose from {list(EXPERIMENTS)}")
+    try:
+        if dataset == Dataset.ads_mini and images_dir is None:
+            images_dir = ensure_ads_mini_images(settings.state_dir / "ads_mini_images")
+        spec = DataSpec(dataset.value, data_dir, images_dir)
+        written = run_experiments(chosen, spec, out, settings, quick=quick, epochs=epochs, config_file=config)
+    except (ModelError, DatasetError, ValueError, OSError) as exc:
+        fail(str(exc))
+    for path in written:
+        typer.echo(f"wrote {path}")

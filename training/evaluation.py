@@ -1,0 +1,91 @@
+"""Run a network over prepared examples and score its spans with :mod:`training.metrics`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import fields
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from model.config import ModelConfig
+from model.fusion.decode import tag_spans, to_attributes
+from model.fusion.inputs import Context, TextBatch, ViewTokenizer
+from model.fusion.network import FusionNetwork
+from model.labels import OVERALL_LABELS, dimension_of
+from schemas.events import AttributeSentiment
+from training.batches import Prepared, collate
+from training.metrics import Metrics, evaluate
+
+EMPTY_CONTEXT = Context("", ())
+
+
+def span_dimension(span: Any) -> str:
+    """The dimension of a predicted attribute (its own) or a gold span (from its term and segment)."""
+    dimension = getattr(span, "dimension", None)
+    return dimension if dimension is not None else dimension_of(span.term, span.segment)
+
+
+def autocast(device: torch.device) -> Any:
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    return nullcontext()
+
+
+@torch.inference_mode()
+def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: ModelConfig, prepared: Sequence[Prepared],
+                     batch_size: int, text_only: bool, device: torch.device,
+                     progress: bool = False) -> tuple[list[list[AttributeSentiment]], list[str]]:
+    """Attributes and overall label of every example: S+N view where it has an image, else S."""
+    was_training = network.training
+    network.eval()
+    spans_out: list[list[AttributeSentiment]] = []
+    overall_out: list[str] = []
+    for first in tqdm(range(0, len(prepared), batch_size), desc="evaluate", unit="batch", disable=not progress,
+                      leave=False):
+        batch = collate(prepared[first:first + batch_size], views, config, text_only).to(device)
+        views_run = [(batch.text, None, list(range(len(batch))))]
+        if batch.fused is not None:
+            fused_rows = batch.fused_rows.tolist()
+            views_run = [(batch.text.to(device), None, [i for i in range(len(batch)) if i not in set(fused_rows)]),
+                         (batch.fused, batch.visual, fused_rows)]
+        spans_of: dict[int, list[AttributeSentiment]] = {}
+        overall_of: dict[int, str] = {}
+        for text, visual, rows in views_run:
+            if not rows:
+                continue
+            if visual is None and len(rows) < len(batch):
+                text = _select(text, rows)
+            with autocast(device):
+                out = network(text, visual)
+            tags = network.decode(out)
+            spans = tag_spans(tags, out.marginals, text)
+            labels = out.overall_logits.argmax(1).tolist()
+            for position, row in enumerate(rows):
+                item = batch.prepared[row]
+                context = batch.contexts[row] if visual is not None else EMPTY_CONTEXT
+                spans_of[row] = to_attributes(spans[position], item.example.text, context)
+                overall_of[row] = OVERALL_LABELS[int(labels[position])]
+        spans_out.extend(spans_of[i] for i in range(len(batch)))
+        overall_out.extend(overall_of[i] for i in range(len(batch)))
+    network.train(was_training)
+    return spans_out, overall_out
+
+
+def _select(text: TextBatch, rows: list[int]) -> TextBatch:
+    """The given rows of a view, cut to their longest real length."""
+    index = torch.tensor(rows, device=text.input_ids.device)
+    picked = TextBatch(**{f.name: getattr(text, f.name)[index] for f in fields(text)})
+    steps = int(picked.attention_mask.sum(1).max())
+    return TextBatch(**{f.name: getattr(picked, f.name)[:, :steps] for f in fields(picked)})
+
+
+def score(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]], overall: Sequence[str]) -> Metrics:
+    """JMASA, ATE, MASC, overall (when gold labels exist) and per-dimension metrics."""
+    gold = [item.example.aspects for item in prepared]
+    gold_overall = [item.example.overall for item in prepared]
+    has_overall = any(label is not None for label in gold_overall)
+    return evaluate(gold, spans, gold_overall if has_overall else None, list(overall) if has_overall else None,
+                    dimension=span_dimension)

@@ -1,0 +1,215 @@
+"""One training run end to end (data -> images -> trainer -> run directory) and checkpoint evaluation."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from model.config import ModelConfig
+from model.fusion.inputs import ViewTokenizer
+from model.predict import AdSentimentModel
+from training.batches import Prepared, attach_images
+from training.config import TrainConfig
+from training.data.examples import JmasaExample
+from training.evaluation import predict_prepared, score
+from training.metrics import Metrics, format_table, write_report
+from training.trainer import Trainer, seed_everything
+
+log = logging.getLogger(__name__)
+DatasetName = Literal["twitter", "jsonl", "ads-mini"]
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where a data set lives: ``data_dir`` holds {train,dev,test}.{txt,tsv,jsonl}; ``images_dir`` its images."""
+
+    dataset: DatasetName
+    data_dir: Path | None = None
+    images_dir: Path | None = None
+
+    def load(self, split: str) -> list[JmasaExample]:
+        if self.dataset == "ads-mini":
+            from training.data.ads_mini import load_ads_mini
+
+            return load_ads_mini(split, self.images_dir)
+        if self.data_dir is None:
+            raise ValueError(f"--data-dir is required for the {self.dataset} data set")
+        if self.dataset == "jsonl":
+            from training.data import load_jsonl
+
+            return load_jsonl(self.data_dir / f"{split}.jsonl", self.images_dir)
+        from training.data import load_twitter
+
+        fmt = "txt" if (self.data_dir / f"{split}.txt").is_file() else "tsv"
+        return load_twitter(self.data_dir, split, fmt, self.images_dir)
+
+
+def ensure_ads_mini_images(directory: Path) -> Path:
+    """Render the ads-mini images into ``directory`` when any is missing (deterministic PNGs)."""
+    from training.data.ads_mini import ADS_MINI_DIR, SPLITS
+    from training.data.jsonl import read_records
+    from training.data.render_ads import render_all
+
+    records = [r for split in SPLITS for r in read_records(ADS_MINI_DIR / f"{split}.jsonl")]
+    missing = [r for r in records if not (directory / (r.image or f"images/{r.ad_id}.png")).is_file()]
+    if missing:
+        log.info("rendering %d ads-mini images into %s", len(missing), directory)
+        render_all(missing, directory)
+    return directory
+
+
+def feature_cache(settings: Any, config: ModelConfig, device: str | None):  # noqa: ANN201
+    from model.describe import DescribeConfig
+    from training.features import FeatureCache
+
+    return FeatureCache(settings.state_dir / "cache" / "features", DescribeConfig.from_settings(settings),
+                        config.vision, device)
+
+
+def prepare(examples: list[JmasaExample], config: ModelConfig, settings: Any, text_only: bool,
+            teacher: Any = None, device: str | None = None) -> list[Prepared]:
+    """Examples with descriptions, features and teacher rows (none when text-only)."""
+    if text_only:
+        return [Prepared(e) for e in examples]
+    return attach_images(examples, config, feature_cache(settings, config, device), teacher)
+
+
+def add_file_log(run_dir: Path) -> logging.Handler:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger().addHandler(handler)
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    return handler
+
+
+def pick_device(settings: Any) -> torch.device:
+    preference = getattr(settings, "device", "auto")
+    if preference == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(preference)
+
+
+def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSpec, out: Path, settings: Any,
+              teacher_file: Path | None = None, resume: bool = False, progress: bool = True,
+              evaluate_test: bool = True, image_filter: Any = None,
+              encoder_layers: int | None = None) -> dict[str, Any]:
+    """Train, keep the best checkpoint in ``out/best``, evaluate it on test; returns metrics.json's content.
+
+    ``image_filter(example) -> bool`` keeps the image of only some training/dev examples (the
+    others train text-only): the starter model uses it to stay within its time budget.
+    ``encoder_layers`` keeps only the lowest N layers of the text encoder (the depth sweep).
+    """
+    out = Path(out)
+    handler = add_file_log(out)
+    try:
+        started = time.perf_counter()
+        seed_everything(train_config.seed, train_config.deterministic)
+        device = pick_device(settings)
+        if train_config.deterministic:
+            device = torch.device("cpu")
+        text_only = train_config.text_only
+        if text_only:
+            model_config = model_config.with_ablation(use_anp=False)
+        (out / "config.json").write_text(json.dumps(
+            {"model": model_config.to_dict(), "train": train_config.to_dict(),
+             "data": {"dataset": spec.dataset, "data_dir": str(spec.data_dir) if spec.data_dir else None,
+                      "images_dir": str(spec.images_dir) if spec.images_dir else None},
+             "teacher_file": str(teacher_file) if teacher_file else None}, indent=2))
+        splits = {name: spec.load(name) for name in ("train", "dev")}
+        if train_config.max_examples:
+            splits["train"] = splits["train"][: train_config.max_examples]
+        if train_config.max_eval_examples:
+            splits["dev"] = splits["dev"][: train_config.max_eval_examples]
+        if image_filter is not None:
+            splits = {k: [e if image_filter(e) else _without_image(e) for e in v] for k, v in splits.items()}
+        model = build_model(model_config, encoder_layers)
+        torch.manual_seed(train_config.seed)
+        teacher = None
+        needs_images = not text_only and any(e.image_path for v in splits.values() for e in v)
+        if needs_images and model_config.ablation.use_anp and train_config.loss.omega > 0:
+            from training.teacher import build_teacher
+
+            teacher = build_teacher(teacher_file)
+        prep_start = time.perf_counter()
+        prepared = {k: prepare(v, model_config, settings, text_only, teacher, device.type) for k, v in splits.items()}
+        prep_seconds = time.perf_counter() - prep_start
+        trainer = Trainer(model.network, model.tokenizer, train_config, out, device, progress,
+                          model_version=f"adsent-{spec.dataset}-{time.strftime('%Y%m%d')}")
+        steps_per_epoch = -(-len(prepared["train"]) // train_config.batch_size)
+        if resume and (out / "last" / "trainer_state.pt").is_file():
+            trainer.resume(out / "last", steps_per_epoch)
+        summary = trainer.fit(prepared["train"], prepared["dev"])
+        summary["prepare_seconds"] = prep_seconds
+        result: dict[str, Any] = {"summary": summary}
+        if evaluate_test:
+            test = spec.load("test")
+            if train_config.max_eval_examples:
+                test = test[: train_config.max_eval_examples]
+            best = AdSentimentModel.from_pretrained(out / "best", device=device)
+            metrics = evaluate_prepared(best, prepare(test, model_config, settings, text_only, None, device.type),
+                                        text_only, train_config.eval_batch_size)
+            write_report(metrics, out / "test_metrics.json", {"dataset": spec.dataset, "split": "test"})
+            result["test"] = metrics
+        summary["total_seconds"] = time.perf_counter() - started
+        trainer.write_metrics(summary, {k: v for k, v in result.items() if k != "summary"})
+        log.info("run %s done in %.1f s", out, summary["total_seconds"])
+        return json.loads((out / "metrics.json").read_text())
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def build_model(config: ModelConfig, encoder_layers: int | None = None) -> AdSentimentModel:
+    """Pretrained backbones and fresh heads; the encoder cut to its lowest ``encoder_layers`` layers."""
+    if encoder_layers is None:
+        return AdSentimentModel.from_config(config, device="cpu")
+    from model.fusion.encoder import load_text_encoder
+    from model.fusion.network import FusionNetwork
+
+    encoder, tokenizer = load_text_encoder(config.text)
+    total = encoder.config.num_hidden_layers
+    if not 1 <= encoder_layers <= total:
+        raise ValueError(f"encoder depth {encoder_layers} is outside 1..{total}")
+    encoder.encoder.layer = encoder.encoder.layer[:encoder_layers]
+    encoder.config.num_hidden_layers = encoder_layers
+    torch.manual_seed(0)
+    network = FusionNetwork(config, encoder)
+    return AdSentimentModel(config, network, tokenizer, f"untrained-{config.text.encoder}-L{encoder_layers}", "cpu")
+
+
+def _without_image(example: JmasaExample) -> JmasaExample:
+    from dataclasses import replace
+
+    return replace(example, image_path=None)
+
+
+def evaluate_prepared(model: AdSentimentModel, prepared: list[Prepared], text_only: bool,
+                      batch_size: int = 32, progress: bool = False) -> Metrics:
+    views = ViewTokenizer(model.tokenizer, model.config.text.max_length)
+    spans, overall = predict_prepared(model.network, views, model.config, prepared, batch_size, text_only,
+                                      model.device, progress)
+    return score(prepared, spans, overall)
+
+
+def evaluate_checkpoint(checkpoint: Path, spec: DataSpec, split: str, settings: Any, json_path: Path | None,
+                        text_only: bool = False, batch_size: int = 32, progress: bool = True) -> Metrics:
+    """Metrics of a checkpoint on one split; writes the report JSON when ``json_path`` is given."""
+    device = pick_device(settings)
+    model = AdSentimentModel.from_pretrained(checkpoint, device=device)
+    examples = spec.load(split)
+    prepared = prepare(examples, model.config, settings, text_only, None, device.type)
+    metrics = evaluate_prepared(model, prepared, text_only, batch_size, progress)
+    if json_path is not None:
+        write_report(metrics, json_path, {"checkpoint": str(checkpoint), "dataset": spec.dataset, "split": split,
+                                          "model_version": model.model_version})
+    log.debug("\n%s", format_table(metrics))
+    return metrics
