@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,22 +19,47 @@ def input_topic(settings: Settings, stage: str) -> str:
             "features": settings.topic_described, "classify": settings.topic_features}[stage]
 
 
-def read_dead_letters(settings: Settings, group: str | None = None, idle_s: float = 2.0) -> Iterator[tuple[object, DeadLetter]]:
-    """(kafka record, dead letter) pairs from the oldest retained one; with ``group``, resumes there."""
-    from kafka import KafkaConsumer
+def read_dead_letters(settings: Settings, group: str | None = None,
+                      idle_s: float = 5.0) -> Iterator[tuple[object, DeadLetter]]:
+    """(kafka record, dead letter) pairs up to the end of the topic as it is NOW.
 
-    consumer = KafkaConsumer(settings.topic_deadletter, **client_options(settings), group_id=group,
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=int(idle_s * 1000),
-                             max_partition_fetch_bytes=settings.kafka_max_message_bytes)
+    Stopping at the end offsets taken at the start matters for replay: a replayed ad that fails
+    again writes a new dead letter, which this pass must not pick up. Without ``group`` reading
+    starts at the oldest retained dead letter; with it, where the group's committed offsets point,
+    and each yielded dead letter is committed once the caller asks for the next one.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    consumer = KafkaConsumer(**client_options(settings), group_id=group, auto_offset_reset="earliest",
+                             enable_auto_commit=False, max_partition_fetch_bytes=settings.kafka_max_message_bytes)
     try:
-        for record in consumer:
-            try:
-                yield record, decode(record.value, DeadLetter, settings.validation_policy())
-            except SchemaError:
-                continue  # not a dead letter of ours
-            if group:
-                consumer.commit()
+        topic = settings.topic_deadletter
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return
+        consumer.assign(partitions)
+        if group is None:
+            consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if consumer.position(tp) < ends[tp]}
+        idle_since = time.monotonic()
+        while remaining and time.monotonic() - idle_since < idle_s:
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                for record in records:
+                    if record.offset >= ends[tp]:
+                        break
+                    idle_since = time.monotonic()
+                    try:
+                        letter = decode(record.value, DeadLetter, settings.validation_policy())
+                    except SchemaError:
+                        letter = None  # not a dead letter of ours: skip it (and move past it)
+                    if letter is not None:
+                        yield record, letter
+                    if group:
+                        consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
+                if consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
     finally:
         consumer.close()
 

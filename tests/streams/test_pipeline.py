@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -187,5 +188,52 @@ def test_exactly_once_setting_on_the_embedded_broker(broker_settings, tmp_path) 
         assert set(found) == {ad.ad_id for ad in ads}, worker.log_tail()
         results = read_all(settings, settings.topic_sentiment, AdSentiment)
         assert Counter(r.ad_id for r in results) == Counter(ad.ad_id for ad in ads)
+    finally:
+        worker.stop()
+
+
+def test_client_commands_publish_tail_and_replay(broker_settings, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from streams.cli import build_app
+    from streams.samples import photo_jpeg
+    from streams.worker_process import settings_env
+
+    settings = pipeline_settings(broker_settings, "cli")
+    worker = start_worker(settings, ALL, tmp_path)
+    env = {k: v for k, v in settings_env(settings).items() if k.startswith("ADSENT_")}
+    runner = CliRunner()
+    image = tmp_path / "coffee.jpg"
+    image.write_bytes(photo_jpeg("coffee"))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 this is not a jpeg")
+    try:
+        worker.wait_ready()
+        published = runner.invoke(build_app(), ["publish", str(image), "--text", "Rich crema, smooth finish.",
+                                                "--ad-id", "cli-1", "--wait", "--timeout", "300"], env=env)
+        assert published.exit_code == 0, published.output
+        result = decode(published.stdout.strip().splitlines()[-1].encode(), AdSentiment)
+        assert result.ad_id == "cli-1" and result.texts.caption
+
+        failed = runner.invoke(build_app(), ["publish", str(broken), "--text", "x", "--ad-id", "cli-2", "--wait",
+                                             "--timeout", "300"], env=env)
+        assert failed.exit_code == 1
+        assert decode(failed.stdout.strip().splitlines()[-1].encode(), DeadLetter).code == "image_corrupt"
+
+        tail = runner.invoke(build_app(), ["tail", "--from-beginning", "--max", "2", "--idle-timeout", "10"], env=env)
+        assert tail.exit_code == 0 and "cli-1" in tail.output and "DEAD LETTER [describe/image_corrupt]" in tail.output
+
+        listed = runner.invoke(build_app(), ["deadletters", "list"], env=env)
+        assert "cli-2" in listed.output and "describe/image_corrupt" in listed.output
+        dry = runner.invoke(build_app(), ["deadletters", "replay", "--code", "image_corrupt", "--dry-run"], env=env)
+        assert "would replay cli-2 (describe/image_corrupt) -> cli.ads.uploaded" in dry.output
+        replayed = runner.invoke(build_app(), ["deadletters", "replay"], env=env)
+        assert "1 replayed" in replayed.output
+        for _ in range(120):  # the replayed ad fails again: a second dead letter
+            if runner.invoke(build_app(), ["deadletters", "list"], env=env).output.count("cli-2") == 2:
+                break
+            time.sleep(1)
+        again = runner.invoke(build_app(), ["deadletters", "replay"], env=env)
+        assert "1 replayed" in again.output  # only the new one: the group remembers how far replay got
     finally:
         worker.stop()
