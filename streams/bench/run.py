@@ -116,8 +116,8 @@ def served_model(settings: Settings) -> tuple[Settings, str]:
     from streams.models import checkpoint_source
 
     source = checkpoint_source(settings)
-    if source is not None:
-        return settings, f"checkpoint {source}"
+    if source is not None:  # pinned by absolute path: the end-to-end phase has a state dir of its own
+        return settings.model_copy(update={"checkpoint_dir": source.resolve()}), f"checkpoint {source.resolve()}"
     return settings.model_copy(update={"allow_untrained_model": True}), "offline default, untrained heads"
 
 
