@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # --- Stages: batching ---------------------------------------------------------------------
     stages: StageList = Field(("describe", "features", "classify"), description="Stages a worker runs.")
     # CPU defaults follow `adsent bench` on a 2-core CPU (README, "Benchmarks"): describe and features
-    # do not gain from batching there; classify gains 1.39x at batch 4. The *_gpu values apply when
+    # do not gain from batching there; classify gains 1.26x at batch 4 and 1.39x at batch 16. The *_gpu values apply when
     # the worker's device is CUDA (not yet measured: run `adsent bench` on a GPU machine).
     describe_max_batch: int = Field(1, ge=1, description="Ads per describe batch on the CPU.")
     describe_max_batch_gpu: int = Field(8, ge=1, description="Ads per describe batch on a GPU.")
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     features_max_batch: int = Field(1, ge=1, description="Ads per features batch on the CPU.")
     features_max_batch_gpu: int = Field(32, ge=1, description="Ads per features batch on a GPU.")
     features_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a features batch.")
-    classify_max_batch: int = Field(4, ge=1, description="Ads per classify batch on the CPU.")
+    classify_max_batch: int = Field(16, ge=1, description="Ads per classify batch on the CPU.")
     classify_max_batch_gpu: int = Field(32, ge=1, description="Ads per classify batch on a GPU.")
     classify_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a classify batch.")
     torch_threads: int = Field(0, ge=0, description="torch threads per worker process (0: torch's default; "
