@@ -10,7 +10,9 @@ import pytest
 
 from training.data import DatasetError, DatasetErrorCode, load_twitter, load_twitter_splits
 
-TWITTER2015 = Path(os.environ.get("ADSENT_TWITTER2015_DIR", "/work/shared/data/twitter2015"))
+# The public benchmark lives beside the repository (../shared/data/twitter2015); override with the variable.
+DEFAULT_TWITTER2015 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "twitter2015"
+TWITTER2015 = Path(os.environ.get("ADSENT_TWITTER2015_DIR", str(DEFAULT_TWITTER2015)))
 needs_twitter = pytest.mark.skipif(not (TWITTER2015 / "train.txt").is_file(), reason="Twitter-2015 not available")
 
 TXT = ("RT @ a : $T$ is great # X\nChuck Bass\n1\n111.jpg\n"
