@@ -77,3 +77,17 @@ def test_demo_end_to_end(tmp_path) -> None:
     assert "end-to-end latency p50" in result.output and "embedded broker stopped" in result.output
     assert "DEAD LETTER [describe/missing_field]" in result.output
     assert "DEAD LETTER [describe/image_corrupt]" in result.output
+
+
+def test_every_registered_command_loads() -> None:
+    from importlib.metadata import entry_points
+
+    from streams.cli import ENTRY_POINT_GROUP
+
+    names = {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)}
+    assert {"broker", "schemas", "demo", "describe", "predict", "train", "evaluate", "experiments", "worker",
+            "publish", "tail", "deadletters", "bench"} <= names
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        assert entry.load() is not None, entry.name
+    help_text = invoke("--help").output
+    assert all(name in help_text for name in names)
