@@ -71,7 +71,7 @@ def _summary(sent: int, outcomes: dict, worker_exit: int | None, stopped_broker:
     if latencies:
         p95 = latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))]
         typer.echo(f"      end-to-end latency p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s "
-                   "(from upload time, including the worker's queue)")
+                   "(from upload time; all ads arrive in one burst, so this includes queueing behind it)")
     for letter in letters:
         typer.echo(f"      dead letter {letter.ad_id}: {letter.stage}/{letter.code}")
     typer.echo(f"      worker stopped (exit {worker_exit})" + ("; embedded broker stopped" if stopped_broker else ""))

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from schemas import AdUploaded, ImageRef, decode
+from schemas.base import utc_now
 from schemas.dataset import AdRecord
 from schemas.settings import Settings
 from streams.client import Follower, Outcome, publish
@@ -77,6 +78,8 @@ class DemoWorker:
         follower = Follower(self.settings)
         found: dict[str, Outcome] = {}
         try:
+            # Stamp the upload time now: the ads were built before the worker finished warming up.
+            good = [ad.model_copy(update={"uploaded_at": utc_now()}) for ad in good]
             publish(self.settings, good)
             publish_raw(self.settings, bad)
             deadline = time.monotonic() + timeout_s
