@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 from model.config import ModelConfig
 from model.fusion.inputs import compose_context
-from model.predict import AdSentimentModel, features_tensor
+from model.predict import AdSentimentModel
+from model.vision import features_tensor
 from schemas.description import Description, ImageInfo, OcrResult, Region, Segment
 from schemas.events import AdFeatures, AdUploaded, ImageRef
 

@@ -26,7 +26,7 @@ from model.fusion.errors import ModelError, ModelErrorCode
 from model.fusion.inputs import ViewTokenizer, compose_context
 from model.fusion.network import FusionNetwork, FusionOutput, VisualBatch
 from model.labels import OVERALL_LABELS
-from model.vision import FeatureExtractor, default_device
+from model.vision import FeatureExtractor, default_device, features_array, features_tensor
 from schemas.base import utc_now
 from schemas.description import Description
 from schemas.events import (
@@ -43,17 +43,6 @@ if TYPE_CHECKING:
     from PIL import Image
 
 log = logging.getLogger(__name__)
-
-
-def features_tensor(array: np.ndarray) -> FeatureTensor:
-    """An ``(e, dim)`` array as the event's little-endian float16 tensor."""
-    array = np.ascontiguousarray(array, dtype="<f2")
-    return FeatureTensor(dtype="float16", shape=tuple(int(d) for d in array.shape), data=array.tobytes())
-
-
-def features_array(tensor: FeatureTensor) -> np.ndarray:
-    dtype = "<f2" if tensor.dtype == "float16" else "<f4"
-    return np.frombuffer(tensor.data, dtype=dtype).reshape(tensor.shape).astype(np.float32)
 
 
 class AdSentimentModel:

@@ -23,6 +23,7 @@ from torch import nn
 from model.config import ModelConfig, VisionConfig
 from model.fusion.errors import ModelError, ModelErrorCode
 from schemas.description import Description, Region
+from schemas.events import FeatureTensor
 
 log = logging.getLogger(__name__)
 CROPS_PER_FORWARD = 8  # bounds memory of the merged maps; not a model size
@@ -201,3 +202,15 @@ def default_device(preference: str = "auto") -> torch.device:
     if preference == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(preference)
+
+
+def features_tensor(array: np.ndarray) -> FeatureTensor:
+    """An ``(e, dim)`` array as the event's little-endian float16 tensor."""
+    array = np.ascontiguousarray(array, dtype="<f2")
+    return FeatureTensor(dtype="float16", shape=tuple(int(d) for d in array.shape), data=array.tobytes())
+
+
+def features_array(tensor: FeatureTensor) -> np.ndarray:
+    """The event's tensor back as a float32 array."""
+    dtype = "<f2" if tensor.dtype == "float16" else "<f4"
+    return np.frombuffer(tensor.data, dtype=dtype).reshape(tensor.shape).astype(np.float32)

@@ -217,7 +217,24 @@ def _with_stage_time(stage_seconds: dict[str, float], stage: str, seconds: float
 
 
 # --- the three stages ------------------------------------------------------------------------------
-class DescribeStage(Stage[AdUploaded, Any]):
+class _ImageStage(Stage[In, Prepared]):
+    """A stage that needs the ad's pixels: fetched and decoded with the describe stage's intake rules."""
+
+    def __init__(self, settings: Settings, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(settings, metrics, **kwargs)
+        from model.describe import DescribeConfig
+
+        self.describe_config = DescribeConfig.from_settings(settings)
+
+    def load(self, ad: AdUploaded) -> Any:
+        """The ad's image as a ``LoadedImage``; refused, missing or undecodable images raise."""
+        from model.describe import load_image
+        from streams.fetch import fetch_image
+
+        return load_image(fetch_image(ad.image, self.policy, self.settings.image_fetch_timeout_s), self.describe_config)
+
+
+class DescribeStage(_ImageStage[AdUploaded, Any]):
     """ads.uploaded -> ads.described: image to caption, faces and OCR text (paper Section 2.1)."""
 
     name = "describe"
@@ -225,17 +242,12 @@ class DescribeStage(Stage[AdUploaded, Any]):
 
     def __init__(self, settings: Settings, metrics: Metrics, describer: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
-        from model.describe import DescribeConfig, Describer
+        from model.describe import Describer
 
-        self.config = DescribeConfig.from_settings(settings)
-        self.describer = describer if describer is not None else Describer(self.config)
+        self.describer = describer if describer is not None else Describer(self.describe_config)
 
     def prepare(self, event: AdUploaded) -> Any:
-        from model.describe import load_image
-        from streams.fetch import fetch_image
-
-        data = fetch_image(event.image, self.policy, self.settings.image_fetch_timeout_s)
-        return load_image(data, self.config)
+        return self.load(event)
 
     def infer(self, events: Sequence[AdUploaded], prepared: Sequence[Any]) -> list[Any]:
         return self.describer.describe(list(prepared))
@@ -250,7 +262,7 @@ class DescribeStage(Stage[AdUploaded, Any]):
         self.describer.describe([photo_jpeg("astronaut")])
 
 
-class FeaturesStage(Stage[AdDescribed, Any]):
+class FeaturesStage(_ImageStage[AdDescribed, Any]):
     """ads.described -> ads.features: multi-scale visual features D_1..D_e (Eq. 5-6)."""
 
     name = "features"
@@ -258,9 +270,6 @@ class FeaturesStage(Stage[AdDescribed, Any]):
 
     def __init__(self, settings: Settings, metrics: Metrics, extractor: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
-        from model.describe import DescribeConfig
-
-        self.describe_config = DescribeConfig.from_settings(settings)
         if extractor is None:
             from streams.models import load_feature_extractor
 
@@ -268,21 +277,16 @@ class FeaturesStage(Stage[AdDescribed, Any]):
         self.extractor = extractor
 
     def prepare(self, event: AdDescribed) -> Any:
-        from model.describe import load_image
-        from streams.fetch import fetch_image
-
-        data = fetch_image(event.ad.image, self.policy, self.settings.image_fetch_timeout_s)
-        return load_image(data, self.describe_config).image
+        return self.load(event.ad).image
 
     def infer(self, events: Sequence[AdDescribed], prepared: Sequence[Any]) -> list[Any]:
         return self.extractor.extract(list(prepared), [e.description for e in events])
 
     def finish(self, event: AdDescribed, output: Any, seconds: float) -> AdFeatures:
-        from schemas import FeatureTensor
+        from model.vision import features_tensor
 
-        array = output.astype("<f2", copy=False)
         return AdFeatures(ad=event.ad, description=event.description, encoder=self.extractor.name,
-                          features=FeatureTensor(dtype="float16", shape=tuple(array.shape), data=array.tobytes()),
+                          features=features_tensor(output),
                           stage_seconds=_with_stage_time(event.stage_seconds, self.name, seconds))
 
     def warm_up(self) -> None:

@@ -52,7 +52,7 @@ def features_event(config: ModelConfig, ad_id: str = "ad-1", text: str = "Bright
     vision = config.vision
     count = (1 + min(len(desc.regions), vision.top_regions)) * vision.tokens_per_crop
     array = np.random.default_rng(seed).standard_normal((count, vision.feature_dim)).astype(np.float16)
-    from model.predict import features_tensor
+    from model.vision import features_tensor
 
     ad = AdUploaded(ad_id=ad_id, image=ImageRef(data=b"\x89PNG"), text=text,
                     uploaded_at=datetime.now(timezone.utc) - timedelta(seconds=1))
