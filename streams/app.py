@@ -194,8 +194,7 @@ def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Met
     @app.timer(LAG_INTERVAL_S)
     async def measure_lag() -> None:
         loop = asyncio.get_running_loop()
-        if await loop.run_in_executor(None, probe.answers):
-            health.broker_answered()
+        health.broker_checked(await loop.run_in_executor(None, probe.answers))
         consumer = app.consumer
         assigned = [tp for tp in consumer.assignment() if tp.topic in sources]
         if not assigned:

@@ -32,8 +32,10 @@ class Health:
     def tick(self) -> None:
         self._last_tick = time.monotonic()
 
-    def broker_answered(self) -> None:
-        self._last_broker_ok = time.monotonic()
+    def broker_checked(self, answered: bool) -> None:
+        """Record a broker probe and refresh the ready gauge (it drops to 0 once the broker is gone)."""
+        if answered:
+            self._last_broker_ok = time.monotonic()
         self.metrics.ready.set(1 if self.ready()[0] else 0)
 
     def live(self) -> tuple[bool, str]:
