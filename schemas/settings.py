@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         DEFAULT_MAX_PAYLOAD_BYTES, ge=1024,
         description="Largest message produced; also max.message.bytes of topics adsent creates.")
     kafka_replication_factor: int = Field(1, ge=1, description="Replication factor of topics adsent creates.")
+    kafka_empty_fetch_backoff_ms: int = Field(
+        10, ge=0, le=1000,
+        description="Pause after a fetch that brought nothing (0: none). Brokers that ignore fetch.max.wait.ms, "
+                    "like the embedded one, are otherwise polled in a busy loop.")
     kafka_create_topics: bool = Field(
         True, description="Create missing topics at start (needs Create/Describe ACLs); false: only check they exist.")
 

@@ -19,6 +19,7 @@ import faust
 
 from schemas import SourceRef
 from schemas.settings import Settings
+from streams.fetch_backoff import install_empty_fetch_backoff
 from streams.health import Health
 from streams.kafka_config import bootstrap_servers, client_options, ssl_context
 from streams.metrics import Metrics
@@ -136,6 +137,7 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
     """Build the Faust app with one agent per given stage."""
     names = [name for name in STAGE_ORDER if name in stages]
     servers = [f"kafka://{server.strip()}" for server in bootstrap_servers(settings).split(",")]
+    install_empty_fetch_backoff(settings.kafka_empty_fetch_backoff_ms / 1000)
     app = faust.App(
         app_id(settings, names),
         broker=servers,

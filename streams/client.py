@@ -10,7 +10,10 @@ from pydantic import BaseModel
 
 from schemas import AdSentiment, AdUploaded, DeadLetter, SchemaError, decode, encode
 from schemas.settings import Settings
+from streams.fetch_backoff import poll_pausing
 from streams.kafka_config import client_options, producer_options
+
+POLL_S = 0.2  # longest a poll waits before the follower checks its own timeout
 
 
 def publish(settings: Settings, ads: Sequence[AdUploaded]) -> None:
@@ -76,7 +79,7 @@ class Follower:
         """Yield outcomes as they arrive; stops after ``timeout_s`` with nothing new (None: never)."""
         last = time.monotonic()
         while timeout_s is None or time.monotonic() - last < timeout_s:
-            batches = self.consumer.poll(timeout_ms=200)
+            batches = poll_pausing(self.consumer, POLL_S, self.settings.kafka_empty_fetch_backoff_ms / 1000)
             for records in batches.values():
                 for record in records:
                     outcome = self._outcome(record.topic, record.value)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from schemas import DeadLetter, SchemaError, decode
 from schemas.settings import Settings
+from streams.fetch_backoff import poll_pausing
 from streams.kafka_config import client_options, producer_options
 
 REPLAY_GROUP_SUFFIX = "deadletter-replay"
+POLL_S = 0.5  # longest one poll waits
 
 
 def input_topic(settings: Settings, stage: str) -> str:
@@ -43,9 +45,10 @@ def read_dead_letters(settings: Settings, group: str | None = None,
             consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if consumer.position(tp) < ends[tp]}
+        pause_s = settings.kafka_empty_fetch_backoff_ms / 1000
         idle_since = time.monotonic()
         while remaining and time.monotonic() - idle_since < idle_s:
-            for tp, records in consumer.poll(timeout_ms=500).items():
+            for tp, records in poll_pausing(consumer, POLL_S, pause_s).items():
                 for record in records:
                     if record.offset >= ends[tp]:
                         break
