@@ -124,20 +124,47 @@ def build_backbone(config: VisionConfig) -> nn.Module:
     raise ModelError(ModelErrorCode.BAD_INPUT, f"unknown vision backbone {config.backbone!r}")
 
 
+def _resize_matrix(source: int, target: int, dtype: torch.dtype) -> torch.Tensor:
+    """``(target, source)``: 1-D linear interpolation as ``F.interpolate(align_corners=False)`` does it."""
+    eye = torch.eye(source, dtype=dtype).unsqueeze(0)  # (1, source channels, source length)
+    if source == target:
+        return eye[0]
+    return F.interpolate(eye, size=target, mode="linear", align_corners=False)[0].T.contiguous()
+
+
+def _pool_matrix(length: int, grid: int, dtype: torch.dtype) -> torch.Tensor:
+    """``(grid, length)``: the bins of ``adaptive_avg_pool`` along one axis."""
+    return F.adaptive_avg_pool1d(torch.eye(length, dtype=dtype).unsqueeze(0), grid)[0].T.contiguous()
+
+
 class MultiScalePool(nn.Module):
-    """Upsample + merge the tap maps, then average-pool to the grids (Eq. 5-6). No parameters."""
+    """Upsample + merge the tap maps, then average-pool to the grids (Eq. 5-6). No parameters.
+
+    Bilinear upsampling and average pooling are both linear and separable, so pooling the upsampled
+    map equals ``L @ map @ R`` with small per-axis matrices (``pool @ resize``): the same numbers
+    without materialising every tap at the finest tap's resolution (a 1280-channel 56x56 map per crop).
+    """
 
     def __init__(self, grids: tuple[int, ...]) -> None:
         super().__init__()
         self.grids = grids
+        self._axes: dict[tuple, torch.Tensor] = {}
+
+    def _axis(self, source: int, target: int, grid: int, like: torch.Tensor) -> torch.Tensor:
+        key = (source, target, grid, like.dtype, like.device)
+        if key not in self._axes:
+            matrix = _pool_matrix(target, grid, torch.float64) @ _resize_matrix(source, target, torch.float64)
+            self._axes[key] = matrix.to(dtype=like.dtype, device=like.device)  # (grid, source)
+        return self._axes[key]
 
     def forward(self, maps: list[torch.Tensor]) -> torch.Tensor:
         """Maps ``(N, C_i, H_i, W_i)`` -> ``(N, sum g*g, sum C_i)``."""
-        size = max((m.shape[2], m.shape[3]) for m in maps)
-        merged = torch.cat([m if m.shape[2:] == size else F.interpolate(m, size=size, mode="bilinear",
-                                                                        align_corners=False)
-                            for m in maps], dim=1)  # (N, sum C, H, W)
-        pooled = [F.adaptive_avg_pool2d(merged, g).flatten(2) for g in self.grids]  # (N, sum C, g*g) each
+        height, width = max((m.shape[2], m.shape[3]) for m in maps)
+        pooled = []
+        for g in self.grids:
+            per_tap = [torch.einsum("ah,nchw,bw->ncab", self._axis(m.shape[2], height, g, m), m,
+                                    self._axis(m.shape[3], width, g, m)) for m in maps]
+            pooled.append(torch.cat(per_tap, dim=1).flatten(2))  # (N, sum C, g*g)
         return torch.cat(pooled, dim=2).transpose(1, 2)  # (N, tokens, sum C)
 
 

@@ -23,6 +23,21 @@ def test_pool_merges_scales_and_pools_to_each_grid() -> None:
     assert torch.allclose(tokens[:, 4, 3:], up[:, :, 4:, 4:].mean((2, 3)), atol=1e-6)  # deep map upsampled
 
 
+def upsample_then_pool(maps: list[torch.Tensor], grids: tuple[int, ...]) -> torch.Tensor:
+    """Eq. 5-6 written out: every tap upsampled to the finest size, merged, then pooled to each grid."""
+    size = max((m.shape[2], m.shape[3]) for m in maps)
+    merged = torch.cat([torch.nn.functional.interpolate(m, size=size, mode="bilinear", align_corners=False)
+                        if m.shape[2:] != size else m for m in maps], dim=1)
+    pooled = [torch.nn.functional.adaptive_avg_pool2d(merged, g).flatten(2) for g in grids]
+    return torch.cat(pooled, dim=2).transpose(1, 2)
+
+
+@pytest.mark.parametrize("sizes, grids", [((56, 28, 14, 7), (1, 2)), ((9, 4, 3), (1, 2, 3)), ((6, 6), (4,))])
+def test_pool_equals_upsampling_then_pooling(sizes, grids) -> None:
+    maps = [torch.randn(3, 4 + k, side, side + (k % 2)) for k, side in enumerate(sizes)]
+    assert torch.allclose(MultiScalePool(grids)(maps), upsample_then_pool(maps, grids), atol=1e-5)
+
+
 def test_extract_gives_float16_vectors_for_image_and_top_regions() -> None:
     config = ModelConfig.tiny()
     fx = FeatureExtractor(config, "cpu")
