@@ -20,6 +20,7 @@ import torch
 from model.anp import load_anp_vocabulary
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.config import ModelConfig
+from model.fusion.batching import length_groups
 from model.fusion.decode import tag_spans, to_attributes
 from model.fusion.encoder import load_text_encoder
 from model.fusion.errors import ModelError, ModelErrorCode
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 log = logging.getLogger(__name__)
+DEFAULT_MAX_PADDING = 0.25  # padded tokens over real tokens a classify pass may add (see length_groups)
 
 
 class AdSentimentModel:
@@ -120,8 +122,24 @@ class AdSentimentModel:
             tags = self.network.decode(out)
         return out, tags, text, contexts
 
-    def classify(self, events: Sequence[AdFeatures]) -> list[AdSentiment]:
-        """The classify stage: one batched forward pass for all ``events``."""
+    def classify(self, events: Sequence[AdFeatures], max_padding: float = DEFAULT_MAX_PADDING) -> list[AdSentiment]:
+        """The classify stage: batched forward passes over ``events``, in order.
+
+        Ads of similar length share a pass, each pass padded to at most ``1 + max_padding`` times its
+        real tokens (``float('inf')``: one pass for all).
+        """
+        if len(events) < 2:
+            return self._classify_batch(events)
+        contexts = [compose_context(e.description, self.config.ablation).text for e in events]
+        lengths = self.views.fused_lengths([e.ad.text for e in events], contexts)
+        results: list[AdSentiment | None] = [None] * len(events)
+        for group in length_groups(lengths, max_padding):
+            for index, result in zip(group, self._classify_batch([events[i] for i in group])):
+                results[index] = result
+        return results  # type: ignore[return-value]
+
+    def _classify_batch(self, events: Sequence[AdFeatures]) -> list[AdSentiment]:
+        """One batched forward pass for all ``events``."""
         if not events:
             return []
         started = time.perf_counter()

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     classify_max_batch: int = Field(16, ge=1, description="Ads per classify batch on the CPU.")
     classify_max_batch_gpu: int = Field(32, ge=1, description="Ads per classify batch on a GPU.")
     classify_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a classify batch.")
+    classify_max_padding: float = Field(
+        0.25, ge=0, description="A classify batch is split into passes of similar-length ads, each padded to at "
+                                "most 1 + this times its real tokens.")
     torch_threads: int = Field(0, ge=0, description="torch threads per worker process (0: torch's default; "
                                "1 when running one worker per core).")
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(

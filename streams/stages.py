@@ -316,7 +316,7 @@ class ClassifyStage(Stage[AdFeatures, AdFeatures]):
         return event
 
     def infer(self, events: Sequence[AdFeatures], prepared: Sequence[AdFeatures]) -> list[AdSentiment]:
-        return self.model.classify(list(prepared))
+        return self.model.classify(list(prepared), max_padding=self.settings.classify_max_padding)
 
     def finish(self, event: AdFeatures, output: AdSentiment, seconds: float) -> AdSentiment:
         if output.ad_id != event.ad.ad_id:

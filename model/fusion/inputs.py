@@ -108,6 +108,11 @@ class ViewTokenizer:
         contexts = self._cut(contexts, left)
         return self._encode(copies, None), self._encode(copies, contexts)
 
+    def fused_lengths(self, copies: Sequence[str], contexts: Sequence[str]) -> list[int]:
+        """Tokens of each ad's S+N input (specials included, capped at the limit), without padding."""
+        pairs = zip(self._lengths(copies), self._lengths(contexts))
+        return [min(s + n + self.pair_specials, self.max_length) for s, n in pairs]
+
     def encode_text_only(self, copies: Sequence[str]) -> TextBatch:
         room = self.max_length - self.pair_specials
         return self._encode(self._cut(copies, [room] * len(copies)), None)
