@@ -22,6 +22,9 @@ def bench_command(
     end_to_end: bool = typer.Option(True, "--end-to-end/--no-end-to-end",
                                     help="Also run workers through an embedded broker of the bench's own."),
     threads: int = typer.Option(1, min=1, help="torch threads per process (OCR runs onnxruntime with DescribeConfig.ocr_threads)."),
+    profile: bool = typer.Option(False, "--profile",
+                                 help="Also sample the 1-worker phase with py-spy during an extra burst; writes "
+                                      "work/profile-worker.txt and a per-thread summary in the report."),
 ) -> None:
     """Benchmark every stage in process (batch sizes 1-32, CPU and GPU when present), describe in 1 and 2
     processes, and the whole pipeline through a real broker (max rate, latency at 50% and 90% of it).
@@ -35,7 +38,8 @@ def bench_command(
     from streams.worker_process import WorkerProcessError
 
     settings = settings_of(ctx)
-    config = replace(BenchConfig.quick() if quick else BenchConfig(), end_to_end=end_to_end, threads=threads)
+    config = replace(BenchConfig.quick() if quick else BenchConfig(), end_to_end=end_to_end, threads=threads,
+                     profile=profile)
     out.mkdir(parents=True, exist_ok=True)
     command = "adsent bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     try:

@@ -19,6 +19,7 @@ class BenchConfig:
     view_repeats: int = 20  # repeats of the S / S+N forward timing
     scaling_ads: int = 24  # ads each describe process handles in the 1- and 2-process runs
     rss_ads: int = 8  # ads each single-role probe handles before its peak RSS is read
+    pipeline_ads: int = 40  # ads each in-process pipeline (all stages, one thread each) handles
     end_to_end: bool = True
     e2e_burst_ads: int = 48  # ads published at once to measure the sustained (maximum) rate
     e2e_rate_fractions: tuple[float, ...] = (0.5, 0.9)
@@ -28,10 +29,13 @@ class BenchConfig:
     worker_ready_timeout_s: float = 300.0
     result_timeout_s: float = 300.0  # longest wait for the last result of a phase
     warmup_ads: int = 2
+    collector_poll_pause_ms: int = 50  # the result follower's pause after an empty poll (arrival times to ~50 ms)
+    profile: bool = False  # sample the 1-worker phase with py-spy during an extra burst
+    profile_rate_hz: int = 100
 
     @classmethod
     def quick(cls) -> "BenchConfig":
         """A few minutes on a 2-core CPU: fewer batch sizes and ads, shorter open-loop runs."""
         return cls(batch_sizes=(1, 4, 16, 32), describe_batch_sizes=(1, 4), min_ads_per_point=32,
-                   describe_ads_per_point=8, matmul_repeats=10, view_repeats=8, scaling_ads=20, rss_ads=4,
+                   describe_ads_per_point=8, matmul_repeats=10, view_repeats=8, scaling_ads=20, rss_ads=4, pipeline_ads=20,
                    e2e_burst_ads=20, e2e_open_loop_s=15.0, e2e_worker_counts=(1, 2), e2e_open_loop_all=False)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import statistics
+import threading
 import time
 from collections.abc import Sequence
 
@@ -48,6 +50,56 @@ def stage_inputs(stages: dict[str, Stage], ads: Sequence[AdUploaded]) -> dict[st
     inputs["features"] = records_of(described)
     inputs["classify"] = records_of(emitted(stages["features"], inputs["features"]))
     return inputs
+
+
+def chained(stages: dict[str, Stage], names: Sequence[str], records: Sequence[InRecord],
+            batches: dict[str, int]) -> None:
+    """The stages one after another in this thread: every ad through ``names[0]``, then ``names[1]`` ..."""
+    work = list(records)
+    for name in names:
+        out: list = []
+        for i in range(0, len(work), batches[name]):
+            out.extend(emitted(stages[name], work[i: i + batches[name]]))
+        work = records_of(out)
+
+
+def pipelined(stages: dict[str, Stage], names: Sequence[str], records: Sequence[InRecord],
+              batches: dict[str, int]) -> None:
+    """The stages at once, one thread each, joined by queues: the worker's concurrency without the broker.
+
+    Each thread takes what is queued (up to its batch size, waiting only for the first ad), as a
+    worker's agent takes what Kafka has fetched.
+    """
+    queues = [queue.Queue() for _ in range(len(names) + 1)]
+    errors: list[BaseException] = []
+    done = object()
+
+    def run(k: int, name: str) -> None:
+        source, sink, finished = queues[k], queues[k + 1], False
+        try:
+            while not finished:
+                batch = [source.get()]
+                while len(batch) < batches[name] and not source.empty():
+                    batch.append(source.get())
+                if batch[-1] is done:
+                    finished = True
+                    batch.pop()
+                for record in records_of(emitted(stages[name], batch)) if batch else ():
+                    sink.put(record)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(exc)
+        sink.put(done)
+
+    threads = [threading.Thread(target=run, args=(k, name), daemon=True) for k, name in enumerate(names)]
+    for thread in threads:
+        thread.start()
+    for record in records:
+        queues[0].put(record)
+    queues[0].put(done)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -137,12 +189,14 @@ def describe_steps(describer, images: Sequence[bytes], repeats: int = 1) -> dict
 
 
 def classify_flops_per_ad(model, events: Sequence) -> float:
-    """Model FLOPs per ad of ``model.classify`` (torch's flop counter: matmuls and convolutions)."""
+    """Model FLOPs of ``model.classify`` per ad (torch's flop counter: matmuls and convolutions), the mean over
+    ``events`` each classified alone: the useful work, without the padding a batch would add."""
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
     with counter:
-        model.classify(list(events))
+        for event in events:
+            model.classify([event])
     return counter.get_total_flops() / len(events)
 
 

@@ -30,6 +30,15 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of another process (all its threads); None where /proc is unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def peak_rss_mb(pid: int | None = None) -> float | None:
     """Peak resident memory (VmHWM) of a process in MiB; None where /proc is unavailable."""
     path = Path(f"/proc/{pid or 'self'}/status")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from schemas import AdUploaded, encode
 from schemas.settings import Settings
 from streams.bench.config import BenchConfig
+from streams.bench.cpu_account import CpuAccount
 from streams.bench.inprocess import BenchError, percentile
 from streams.bench.inputs import bench_ads
 from streams.bench.processes import BenchWorker
@@ -32,10 +35,13 @@ def phase_settings(base: Settings, name: str, workers: int) -> Settings:
 class Collector:
     """Follows results in a thread: arrival time and end-to-end latency of every ad, dead letters counted."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, poll_pause_ms: int) -> None:
         from streams.client import Follower
 
-        self.follower = Follower(settings)  # created before anything is published
+        # A longer pause than the workers': the follower is the load generator, not the system measured,
+        # and every CPU second it spends is taken from the workers on a small machine.
+        quiet = settings.model_copy(update={"kafka_empty_fetch_backoff_ms": poll_pause_ms})
+        self.follower = Follower(quiet)  # created before anything is published
         self.arrivals: dict[str, float] = {}
         self.latencies: dict[str, float] = {}
         self.dead: dict[str, str] = {}
@@ -107,7 +113,35 @@ def latency_summary(latencies: Sequence[float]) -> dict[str, float]:
             "latency_p99_s": percentile(latencies, 99)}
 
 
-def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, work: Path, open_loop: bool) -> dict:
+def timed_burst(settings: Settings, collector: Collector, ads: list[AdUploaded], config: BenchConfig,
+                account: CpuAccount) -> dict:
+    """Publish ``ads`` at once and wait for all; the sustained rate and the CPU each process spent per ad."""
+    from streams.client import publish
+
+    account.start()
+    started = time.monotonic()
+    publish(settings, ads)
+    collector.wait({a.ad_id for a in ads}, config.result_timeout_s)
+    cpu = account.stop(len(ads), time.monotonic() - started, os.cpu_count() or 1)
+    return {"throughput_ads_per_s": steady_rate([collector.arrivals[a.ad_id] for a in ads]), "burst_ads": len(ads),
+            "cpu": cpu}
+
+
+def profiled_burst(settings: Settings, collector: Collector, ads: list[AdUploaded], config: BenchConfig,
+                   worker: BenchWorker, work: Path) -> dict:
+    """An extra burst with py-spy sampling the worker (sampling costs CPU: the timed burst runs without it)."""
+    from streams.bench.profile import Profiler, summarize
+
+    profiler = Profiler(worker.process.pid, work / "profile-worker.txt", config.profile_rate_hz)
+    try:
+        timed = timed_burst(settings, collector, ads, config, CpuAccount({}))
+    finally:
+        path = profiler.stop()
+    return {"file": str(path), "throughput_ads_per_s": timed["throughput_ads_per_s"], **summarize(path)}
+
+
+def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, work: Path, open_loop: bool,
+              broker_pid: int | None = None) -> dict:
     """Start ``workers`` all-stages workers, measure the sustained rate, then latency at fractions of it."""
     from streams.client import publish
     from streams.connect import prepare_cluster
@@ -120,16 +154,19 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
     try:
         for proc in procs:
             proc.wait_ready(config.worker_ready_timeout_s)
-        collector = Collector(settings)
+        collector = Collector(settings, config.collector_poll_pause_ms)
         warm = list(bench_ads(config.warmup_ads * workers, f"warm{workers}", pool))
         publish(settings, warm)  # partitions assigned and first batches through before timing
         collector.wait({a.ad_id for a in warm}, config.result_timeout_s)
-        burst = list(bench_ads(config.e2e_burst_ads, f"burst{workers}", pool))
-        publish(settings, burst)
-        collector.wait({a.ad_id for a in burst}, config.result_timeout_s)
-        rate = steady_rate([collector.arrivals[a.ad_id] for a in burst])
-        result: dict = {"workers": workers, "throughput_ads_per_s": rate, "burst_ads": len(burst), "loads": []}
+        account = CpuAccount({**{f"worker{i}": p.process.pid for i, p in enumerate(procs)}, "broker": broker_pid})
+        burst = timed_burst(settings, collector, list(bench_ads(config.e2e_burst_ads, f"burst{workers}", pool)),
+                            config, account)
+        rate = burst["throughput_ads_per_s"]
+        result: dict = {"workers": workers, **burst, "loads": []}
         log.info("%d worker(s): %.2f ads/s sustained", workers, rate)
+        if config.profile and workers == 1:
+            result["profile"] = profiled_burst(settings, collector, list(bench_ads(
+                config.e2e_burst_ads, f"profile{workers}", pool)), config, procs[0], work)
         for fraction in config.e2e_rate_fractions if open_loop else ():
             target = fraction * rate
             ads = list(bench_ads(max(3, int(target * config.e2e_open_loop_s)), f"open{workers}-{fraction}", pool))
@@ -149,17 +186,31 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
 
 
 def run_end_to_end(base: Settings, pool: list, config: BenchConfig, work: Path) -> dict:
-    """An embedded broker of its own on a free loopback port; every worker count in turn."""
+    """Every worker count in turn, each with a fresh embedded broker of its own on a free loopback port.
+
+    Fresh, because the embedded broker's fetches cost more CPU the more data it holds (an idle
+    consumer's fetches took 0.7% of a core on an empty broker, 43% after 45 MB): a phase run on the
+    data of the one before would measure the broker's history.
+    """
+    phases = []
+    for i, workers in enumerate(config.e2e_worker_counts):
+        with phase_broker(base, work / f"state-{workers}") as (settings, broker_pid):
+            phases.append(run_phase(settings, workers, pool, config, work, broker_pid=broker_pid,
+                                    open_loop=(i == 0 or config.e2e_open_loop_all)))
+    return {"phases": phases}
+
+
+@contextmanager
+def phase_broker(base: Settings, state_dir: Path) -> Iterator[tuple[Settings, int | None]]:
+    """An embedded broker on a free loopback port with its data under ``state_dir``; settings to reach it."""
     from streams.broker import EmbeddedBroker
     from streams.worker_process import free_port
 
-    broker_settings = base.model_copy(update={"state_dir": work / "state", "broker_port": free_port(),
-                                              "broker_host": "127.0.0.1", "kafka_bootstrap_servers": None})
-    broker = EmbeddedBroker.from_settings(broker_settings)
+    settings = base.model_copy(update={"state_dir": state_dir, "broker_port": free_port(),
+                                       "broker_host": "127.0.0.1", "kafka_bootstrap_servers": None})
+    broker = EmbeddedBroker.from_settings(settings)
     try:
         broker.up()
-        phases = [run_phase(broker_settings, n, pool, config, work, open_loop=(i == 0 or config.e2e_open_loop_all))
-                  for i, n in enumerate(config.e2e_worker_counts)]
+        yield settings, broker.pid()
     finally:
         broker.down()
-    return {"phases": phases}

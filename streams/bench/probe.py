@@ -46,9 +46,10 @@ def read_records(path: Path) -> list[InRecord]:
     return out
 
 
-def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: Path | None, ready: Path) -> dict:
+def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: Path | None, ready: Path,
+        concurrent: bool = False) -> dict:
     from schemas.settings import load_settings
-    from streams.bench.inprocess import build, emitted, records_of
+    from streams.bench.inprocess import build, chained, pipelined
     from streams.bench.machine import cpu_seconds, peak_rss_mb
 
     settings = load_settings()
@@ -60,13 +61,9 @@ def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: P
                "classify": settings.classify_max_batch}
     work = [records[i % len(records)] for i in range(ads)]
     started, cpu0 = time.time(), cpu_seconds()
-    for name in stage_names:  # the chain in order: each stage's outputs feed the next
-        size, out = batches[name], []
-        for i in range(0, len(work), size):
-            out.extend(emitted(stages[name], work[i: i + size]))
-        work = records_of(out)
+    (pipelined if concurrent else chained)(stages, stage_names, work, batches)
     ended = time.time()
-    return {"stages": stage_names, "ads": ads, "started": started, "ended": ended,
+    return {"stages": stage_names, "concurrent": concurrent, "ads": ads, "started": started, "ended": ended,
             "ads_per_s": ads / (ended - started), "cpu_seconds_per_ad": (cpu_seconds() - cpu0) / ads,
             "peak_rss_mb": peak_rss_mb()}
 
@@ -79,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--start-file", type=Path, default=None, help="wait for this file before timing")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
+    parser.add_argument("--concurrent", action="store_true",
+                        help="run the stages at once, one thread each (as a worker does), not one after another")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     import torch
@@ -86,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     names = [n for n in ("describe", "features", "classify") if n in args.stages.split(",")]
     ready = args.out.with_name(args.out.name + ".ready")
-    args.out.write_text(json.dumps(run(names, read_records(args.records), args.ads, args.start_file, ready)))
+    args.out.write_text(json.dumps(run(names, read_records(args.records), args.ads, args.start_file, ready,
+                                           args.concurrent)))
 
 
 if __name__ == "__main__":

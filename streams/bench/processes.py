@@ -18,13 +18,15 @@ class Probe:
     """``python -m streams.bench.probe`` in a subprocess."""
 
     def __init__(self, settings: Settings, stages: str, records: Path, ads: int, out: Path, threads: int,
-                 start_file: Path | None) -> None:
+                 start_file: Path | None, concurrent: bool = False) -> None:
         self.out = out
         self.ready = out.with_name(out.name + ".ready")
         command = [sys.executable, "-m", "streams.bench.probe", "--stages", stages, "--records", str(records),
                    "--ads", str(ads), "--out", str(out), "--threads", str(threads)]
         if start_file is not None:
             command += ["--start-file", str(start_file)]
+        if concurrent:
+            command.append("--concurrent")
         self._log = open(out.with_suffix(".log"), "wb")
         self.process = subprocess.Popen(command, env=settings_env(settings, threads), stdout=self._log,
                                         stderr=subprocess.STDOUT)
@@ -52,11 +54,12 @@ class Probe:
 
 
 def run_probes(settings: Settings, stages: str, records: Path, ads: int, copies: int, work: Path, threads: int,
-               timeout_s: float) -> list[dict]:
+               timeout_s: float, concurrent: bool = False) -> list[dict]:
     """``copies`` probes that start timing together; their results."""
-    start = work / f"start-{stages}-{copies}"
-    probes = [Probe(settings, stages, records, ads, work / f"probe-{stages.replace(',', '+')}-{copies}-{i}.json",
-                    threads, start) for i in range(copies)]
+    name = f"{stages.replace(',', '+')}{'-concurrent' if concurrent else ''}-{copies}"
+    start = work / f"start-{name}"
+    probes = [Probe(settings, stages, records, ads, work / f"probe-{name}-{i}.json", threads, start, concurrent)
+              for i in range(copies)]
     try:
         for probe in probes:
             probe.wait_ready(timeout_s)

@@ -34,9 +34,11 @@ def render(result: dict) -> str:
         ["end-to-end throughput (ads/s, best worker count)", pipe.get("throughput_ads_per_s")],
         ["end-to-end latency p50 / p95 / p99 at 50% load (s)",
          f"{_f(pipe.get('latency_p50_s'))} / {_f(pipe.get('latency_p95_s'))} / {_f(pipe.get('latency_p99_s'))}"],
-        ["in-process chain, 1 process (ads/s)", pipe.get("inprocess_chain_ads_per_s")],
-        ["streaming overhead, 1 worker (e2e / in-process chain)", pipe.get("overhead_ratio")],
-        ["streaming overhead, 2 workers (e2e / chain x describe scaling)", pipe.get("overhead_ratio_2workers")],
+        ["in-process pipeline, no broker (ads/s, by processes)", _by_count(pipe.get("inprocess_pipelined_ads_per_s"))],
+        ["streaming overhead (end to end / in-process pipeline, by workers)", _by_count(pipe.get("overhead_ratio_by_workers"))],
+        ["in-process chain, stages one after another (ads/s)", pipe.get("inprocess_chain_ads_per_s")],
+        [f"slowest stage alone ({pipe.get('slowest_stage')}, ads/s); 1 worker over it",
+         f"{_f(pipe.get('slowest_stage_ads_per_s'))}; {_f(pipe.get('over_slowest_stage'))}"],
         ["describe CPU s per ad (batch 1)", desc.get("cpu_seconds_per_ad")],
         ["describe ads/s, 1 process / 2 processes", f"{_f(desc.get('ads_per_s_1proc'))} / {_f(desc.get('ads_per_s_2proc'))}"],
         ["describe scaling, 2 processes / 1", desc.get("scaling_2proc")],
@@ -65,4 +67,24 @@ def render(result: dict) -> str:
         rows += [[p["workers"], f"{l['fraction']:.0%}", l["rate_ads_per_s"], l["ads"], l["latency_p50_s"],
                   l["latency_p95_s"], l["latency_p99_s"]] for p in pipe["phases"] for l in p["loads"]]
         lines += _table(["workers", "load", "ads/s", "ads", "p50 s", "p95 s", "p99 s"], rows)
+        lines += ["", "CPU seconds per ad during the burst, and how busy the machine's cores were:", ""]
+        lines += _table(["workers", "CPU s per ad", "cores busy"],
+                        [[p["workers"], ", ".join(f"{k} {v:.3f}" for k, v in p["cpu"]["cpu_seconds_per_ad"].items()),
+                          p["cpu"]["machine_busy_share"]] for p in pipe["phases"] if p.get("cpu")])
+        lines += _profile(next((p["profile"] for p in pipe["phases"] if p.get("profile")), None))
     return "\n".join(lines) + "\n"
+
+
+def _by_count(values: dict | None) -> str:
+    return ", ".join(f"{n}: {_f(v)}" for n, v in (values or {}).items()) or "-"
+
+
+def _profile(profile: dict | None) -> list[str]:
+    """Per-thread busy share and top functions of the sampled 1-worker burst."""
+    if not profile:
+        return []
+    lines = ["", f"## Profile of one worker under a burst (py-spy, {profile['samples']} busy samples, "
+                 f"{_f(profile['throughput_ads_per_s'])} ads/s while sampled; raw stacks: `{profile['file']}`)", ""]
+    rows = [[thread, info["share"], "; ".join(f"{name} {share:.1%}" for name, share in info["top"].items())]
+            for thread, info in profile["threads"].items()]
+    return lines + _table(["thread", "share of busy samples", "top functions (self, share of all samples)"], rows)

@@ -14,6 +14,7 @@ from streams.bench.inprocess import (build, classify_flops_per_ad, describe_step
 from streams.bench.inputs import bench_ads, image_pool
 from streams.bench.machine import load_average, machine_info, matmul_flops_per_s, peak_rss_mb
 from streams.bench.probe import write_records
+from streams.bench.pipeline import ALL_STAGES
 from streams.bench.processes import combined_rate, run_probes
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def in_process(settings: Settings, config: BenchConfig, pool: list, work: Path) 
         out["describe_steps"] = describe_steps(stages["describe"].describer, [d for d, _ in pool])
         events = [decode(r.value, AdFeatures) for r in inputs["classify"]]
         model = stages["classify"].model
-        out["classify_flops_per_ad"] = classify_flops_per_ad(model, events[:1])
+        out["classify_flops_per_ad"] = classify_flops_per_ad(model, events)  # the ads the sweep cycles over
         out["fused_view"] = fused_view_cost(model, events[:1], config.view_repeats)
         out["matmul_flops_per_s"] = matmul_flops_per_s(config.matmul_side, config.matmul_repeats)
         out["inprocess_rss_mb"] = peak_rss_mb()
@@ -54,8 +55,12 @@ def in_process(settings: Settings, config: BenchConfig, pool: list, work: Path) 
 
 
 def processes(settings: Settings, config: BenchConfig, work: Path) -> dict:
-    """Describe in 1 and 2 processes at once; peak RSS of single-role processes."""
+    """Describe in 1 and 2 processes at once; the whole pipeline in process (no broker) in as many processes
+    as the end-to-end phase has workers; peak RSS of single-role processes."""
     timeout = config.worker_ready_timeout_s
+    pipeline = {str(n): combined_rate(run_probes(settings, ALL_STAGES, work / "describe.bin", config.pipeline_ads, n,
+                                                 work, config.threads, timeout, concurrent=True))
+                for n in config.e2e_worker_counts}
     one = run_probes(settings, "describe", work / "describe.bin", config.scaling_ads, 1, work, config.threads, timeout)
     two = run_probes(settings, "describe", work / "describe.bin", config.scaling_ads, 2, work, config.threads, timeout)
     roles = {"describe": max(r["peak_rss_mb"] or 0 for r in one + two)}
@@ -64,7 +69,8 @@ def processes(settings: Settings, config: BenchConfig, work: Path) -> dict:
                                  timeout)[0]["peak_rss_mb"]
     rate1, rate2 = combined_rate(one), combined_rate(two)
     return {"describe_1proc_ads_per_s": rate1, "describe_2proc_ads_per_s": rate2, "scaling_2proc": rate2 / rate1,
-            "describe_cpu_seconds_per_ad_probe": one[0]["cpu_seconds_per_ad"], "role_rss_mb": roles}
+            "describe_cpu_seconds_per_ad_probe": one[0]["cpu_seconds_per_ad"], "role_rss_mb": roles,
+            "pipeline_ads_per_s": pipeline}
 
 
 def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, e2e: dict | None) -> dict:
@@ -73,7 +79,9 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
     classify_rate = max(p["ads_per_s"] for p in cpu["classify"]["points"])
     batches = {"describe": settings.describe_max_batch, "features": settings.features_max_batch,
                "classify": settings.classify_max_batch}
-    chain1 = ratios.chain_rate([ratios.rate_at_batch(cpu[n]["points"], batches[n]) for n in batches])
+    stage_rates = {n: ratios.rate_at_batch(cpu[n]["points"], batches[n]) for n in batches}
+    chain1 = ratios.chain_rate(list(stage_rates.values()))
+    pipelined = procs.get("pipeline_ads_per_s", {})
     describe_b1 = min(cpu["describe"]["points"], key=lambda p: p["batch"])
     result: dict = {
         "describe": {"cpu_seconds_per_ad": describe_b1["cpu_seconds_per_ad"],
@@ -90,7 +98,9 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
         "batching": {dev: {n: s["batching"] for n, s in st.items()} for dev, st in local["stages"].items()},
         "batch_defaults": {dev: ratios.batch_defaults(st) for dev, st in local["stages"].items()},
         "memory": {f"{role}_rss_mb": mb for role, mb in procs.get("role_rss_mb", {}).items()},
-        "pipeline": {"inprocess_chain_ads_per_s": chain1, "batch_settings": batches},
+        "pipeline": {"inprocess_chain_ads_per_s": chain1, "inprocess_pipelined_ads_per_s": pipelined,
+                     "slowest_stage": min(stage_rates, key=stage_rates.get),
+                     "slowest_stage_ads_per_s": min(stage_rates.values()), "batch_settings": batches},
     }
     result["memory"]["bench_process_rss_mb"] = local["inprocess_rss_mb"]
     if e2e is not None:
@@ -98,12 +108,14 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
         first = phases[min(phases)]
         loads = {l["fraction"]: l for l in first["loads"]}
         headline = loads.get(0.5) or (first["loads"][0] if first["loads"] else {})
-        scaling = procs.get("scaling_2proc") or 1.0
+        overhead = {str(n): p["throughput_ads_per_s"] / pipelined[str(n)] for n, p in phases.items()
+                    if str(n) in pipelined}
         result["pipeline"].update({
             "throughput_ads_per_s": max(p["throughput_ads_per_s"] for p in phases.values()),
             "throughput_by_workers": {str(n): p["throughput_ads_per_s"] for n, p in phases.items()},
-            "overhead_ratio": phases[1]["throughput_ads_per_s"] / chain1 if 1 in phases else None,
-            "overhead_ratio_2workers": (phases[2]["throughput_ads_per_s"] / (chain1 * scaling)) if 2 in phases else None,
+            "overhead_ratio": overhead.get("1"), "overhead_ratio_by_workers": overhead,
+            "over_slowest_stage": phases[1]["throughput_ads_per_s"] / min(stage_rates.values()) if 1 in phases else None,
+            "over_chain": phases[1]["throughput_ads_per_s"] / chain1 if 1 in phases else None,
             "latency_p50_s": headline.get("latency_p50_s"), "latency_p95_s": headline.get("latency_p95_s"),
             "latency_p99_s": headline.get("latency_p99_s"), "phases": e2e["phases"]})
         result["memory"]["all_stages_rss_mb"] = max(r for p in phases.values() for r in p["peak_rss_mb"] if r)

@@ -10,12 +10,16 @@ from schemas import AdUploaded, ImageRef
 from schemas.settings import Settings
 from streams.bench import ratios
 from streams.bench.config import BenchConfig
-from streams.bench.inprocess import BenchError, batching_ratios, best_batch, measure_point, records_of
+from streams.bench.cpu_account import CpuAccount
+from streams.bench.inprocess import (BenchError, batching_ratios, best_batch, chained, measure_point, pipelined,
+                                     records_of)
 from streams.bench.pipeline import phase_settings, steady_rate
 from streams.bench.probe import read_records, write_records
+from streams.bench.profile import summarize
 from streams.bench.processes import combined_rate, settings_env
 from streams.bench.report import render
-from streams.stages import InRecord
+from streams.metrics import Metrics
+from streams.stages import InRecord, Stage
 
 
 def ads(n: int, text: str = "fresh coffee") -> list[AdUploaded]:
@@ -82,6 +86,68 @@ def test_measure_point_refuses_failed_ads(uppercase_stage):
         measure_point(uppercase_stage, records_of(ads(2, text="bad image")), batch=1, ads=1)
 
 
+class PassOn(Stage):
+    """A second stage for pipelines: passes each described ad on unchanged, noting its batch sizes."""
+
+    name = "features"
+
+    def __init__(self, settings: Settings) -> None:
+        from schemas import AdDescribed
+
+        type(self).input_model = AdDescribed
+        super().__init__(settings, Metrics())
+        self.batches: list[int] = []
+
+    def prepare(self, event):
+        return event
+
+    def infer(self, events, prepared):
+        self.batches.append(len(events))
+        return list(prepared)
+
+    def finish(self, event, output, seconds):
+        return output
+
+
+@pytest.mark.parametrize("run", [chained, pipelined])
+def test_chained_and_pipelined_run_every_ad_through_every_stage(run, uppercase_stage, stage_settings):
+    second = PassOn(stage_settings)
+    run({"describe": uppercase_stage, "features": second}, ["describe", "features"], records_of(ads(7)),
+        {"describe": 2, "features": 3})
+    assert sum(uppercase_stage.batches) == 7 and max(uppercase_stage.batches) <= 2
+    assert sum(second.batches) == 7 and max(second.batches) <= 3
+
+
+def test_pipelined_raises_what_a_stage_thread_raised(uppercase_stage):
+    with pytest.raises(BenchError, match="failed"):
+        pipelined({"describe": uppercase_stage}, ["describe"], records_of(ads(3, text="bad image")), {"describe": 2})
+
+
+def test_cpu_account_reports_seconds_per_ad_of_each_process():
+    import os
+
+    account = CpuAccount({"me": os.getpid(), "gone": None})
+    account.start()
+    sum(i * i for i in range(200_000))
+    figures = account.stop(ads=4, wall_s=1.0, cores=2)
+    assert set(figures["cpu_seconds_per_ad"]) == {"me", "bench"}
+    assert all(v >= 0 for v in figures["cpu_seconds_per_ad"].values()) and figures["machine_busy_share"] >= 0
+
+
+def test_profile_summary_groups_threads_and_functions(tmp_path):
+    raw = tmp_path / "p.txt"
+    raw.write_text("thread (1): adsent-describe_0;Thread.run (threading.py:982);Session.run (ort/session.py:395) 6\n"
+                   "thread (1): adsent-describe_0;Thread.run (threading.py:982);resize (PIL/Image.py:2438) 2\n"
+                   "thread (2): MainThread;select (selectors.py:468) 2\n")
+    summary = summarize(raw)
+    assert summary["samples"] == 10
+    assert summary["threads"]["adsent-describe"]["share"] == pytest.approx(0.8)
+    assert summary["threads"]["adsent-describe"]["top"]["Session.run (session.py)"] == pytest.approx(0.6)
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(BenchError, match="no samples"):
+        summarize(tmp_path / "empty.txt")
+
+
 def test_steady_rate_trims_fill_and_drain():
     arrivals = [0.0] + [10.0 + i for i in range(10)] + [100.0]
     assert steady_rate(arrivals) == pytest.approx(1.0)
@@ -120,8 +186,12 @@ def test_report_renders_targets_stages_and_phases():
               "describe": {"cpu_seconds_per_ad": 0.2, "steps": {"ocr": {"wall_s": 0.1, "cpu_s": 0.1}}},
               "classify": {"flops_per_ad": 2e9, "matmul_efficiency": 0.5},
               "memory": {"all_stages_rss_mb": 900.0},
-              "pipeline": {"throughput_ads_per_s": 1.5, "phases": [
+              "pipeline": {"throughput_ads_per_s": 1.5, "overhead_ratio_by_workers": {"1": 0.95},
+                           "inprocess_pipelined_ads_per_s": {"1": 1.58}, "phases": [
                   {"workers": 1, "throughput_ads_per_s": 1.5, "burst_ads": 10,
+                   "cpu": {"cpu_seconds_per_ad": {"worker0": 0.5, "broker": 0.05}, "machine_busy_share": 0.9},
+                   "profile": {"samples": 10, "throughput_ads_per_s": 1.4, "file": "work/profile-worker.txt",
+                               "threads": {"adsent-describe": {"share": 0.6, "top": {"Session.run (x.py)": 0.5}}}},
                    "loads": [{"fraction": 0.5, "rate_ads_per_s": 0.75, "ads": 5, "latency_p50_s": 1.0,
                               "latency_p95_s": 2.0, "latency_p99_s": 2.5}]}]}}
     result["targets"] = ratios.targets(result)
@@ -129,4 +199,6 @@ def test_report_renders_targets_stages_and_phases():
     assert "adsent bench --quick --out x" in text and "test cpu" in text
     assert "| describe.cpu_seconds_per_ad | <= 0.25 | 0.2 | yes |" in text
     assert "`describe_max_batch=4`" in text and "| 1 | 50% | 0.75 | 5 | 1 | 2 | 2.5 |" in text
+    assert "| streaming overhead (end to end / in-process pipeline, by workers) | 1: 0.95 |" in text
+    assert "worker0 0.500, broker 0.050" in text and "| adsent-describe | 0.6 | Session.run (x.py) 50.0% |" in text
     assert not math.isnan(result["classify"]["matmul_efficiency"])
