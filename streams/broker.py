@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -158,6 +159,19 @@ class EmbeddedBroker:
             os.kill(pid, signal.SIGKILL)
             _wait_for_exit(pid, timeout_s)
         self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def reset(self) -> bool:
+        """Delete the stopped broker's data: every topic, message and committed offset. False: there was none.
+
+        The broker keeps all it was sent (no retention), and its fetches cost more CPU the more it holds.
+        """
+        pid = self.pid()
+        if pid is not None:
+            raise BrokerError(f"the embedded broker runs (pid {pid}); stop it first: adsent broker down")
+        if not self.data_dir.exists():
+            return False
+        shutil.rmtree(self.data_dir)
         return True
 
     def _log_tail(self, lines: int = 20) -> str:

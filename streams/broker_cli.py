@@ -1,4 +1,4 @@
-"""``adsent broker up|down|status``: the embedded Kafka-protocol broker."""
+"""``adsent broker up|down|status|reset``: the embedded Kafka-protocol broker."""
 
 from __future__ import annotations
 
@@ -59,3 +59,25 @@ def status(ctx: typer.Context) -> None:
     else:
         typer.echo(f"not running (would listen on {state.address}, data {state.data_dir})")
         raise typer.Exit(1)
+
+
+@app.command()
+def reset(ctx: typer.Context,
+          yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking.")) -> None:
+    """Delete the stopped broker's data: every topic, message and committed offset.
+
+    The embedded broker keeps everything it was sent, and gets slower as it fills; reset it between
+    long runs (then `adsent broker up` creates the topics again).
+    """
+    from streams.broker import BrokerError, EmbeddedBroker
+
+    settings = settings_of(ctx)
+    _refuse_when_external(settings)
+    broker = EmbeddedBroker.from_settings(settings)
+    if not yes and not typer.confirm(f"Delete {broker.data_dir}?"):
+        raise typer.Exit(1)
+    try:
+        deleted = broker.reset()
+    except BrokerError as exc:
+        fail(str(exc))
+    typer.echo(f"deleted {broker.data_dir}" if deleted else "the broker had no data")

@@ -61,9 +61,14 @@ def test_broker_up_status_down(tmp_path) -> None:
         assert up.exit_code == 0, up.output
         assert "topic ads.uploaded: created (4 partitions)" in up.output
         assert invoke("broker", "status", env=env).exit_code == 0
+        refused = invoke("broker", "reset", "--yes", env=env)
+        assert refused.exit_code == 1 and "stop it first" in refused.output
     finally:
         assert "broker stopped" in invoke("broker", "down", env=env).output
     assert invoke("broker", "status", env=env).exit_code == 1
+    assert "deleted" in invoke("broker", "reset", "--yes", env=env).output
+    assert not (tmp_path / "broker").exists()
+    assert "no data" in invoke("broker", "reset", "--yes", env=env).output
 
 
 @pytest.mark.integration
