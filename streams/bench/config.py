@@ -19,9 +19,9 @@ class BenchConfig:
     view_repeats: int = 20  # repeats of the S / S+N forward timing
     scaling_ads: int = 24  # ads each describe process handles in the 1- and 2-process runs
     rss_ads: int = 8  # ads each single-role probe handles before its peak RSS is read
-    pipeline_ads: int = 40  # ads each in-process pipeline (all stages, one thread each) handles
     end_to_end: bool = True
-    e2e_burst_ads: int = 48  # ads published at once to measure the sustained (maximum) rate
+    e2e_burst_ads: int = 48  # ads published at once to measure the sustained (maximum) rate; also the ads of
+    # each in-process pipeline run it is compared with (the same count: the same fill and drain)
     e2e_rate_fractions: tuple[float, ...] = (0.5, 0.9)
     e2e_open_loop_s: float = 40.0  # seconds of publishing at a fixed rate
     e2e_worker_counts: tuple[int, ...] = (1, 2)
@@ -37,5 +37,5 @@ class BenchConfig:
     def quick(cls) -> "BenchConfig":
         """A few minutes on a 2-core CPU: fewer batch sizes and ads, shorter open-loop runs."""
         return cls(batch_sizes=(1, 4, 16, 32), describe_batch_sizes=(1, 4), min_ads_per_point=32,
-                   describe_ads_per_point=8, matmul_repeats=10, view_repeats=8, scaling_ads=20, rss_ads=4, pipeline_ads=20,
-                   e2e_burst_ads=20, e2e_open_loop_s=15.0, e2e_worker_counts=(1, 2), e2e_open_loop_all=False)
+                   describe_ads_per_point=8, matmul_repeats=10, view_repeats=8, scaling_ads=20, rss_ads=4,
+                   e2e_burst_ads=40, e2e_open_loop_s=15.0, e2e_worker_counts=(1, 2), e2e_open_loop_all=False)

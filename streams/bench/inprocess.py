@@ -53,25 +53,32 @@ def stage_inputs(stages: dict[str, Stage], ads: Sequence[AdUploaded]) -> dict[st
 
 
 def chained(stages: dict[str, Stage], names: Sequence[str], records: Sequence[InRecord],
-            batches: dict[str, int]) -> None:
-    """The stages one after another in this thread: every ad through ``names[0]``, then ``names[1]`` ..."""
-    work = list(records)
+            batches: dict[str, int]) -> list[float]:
+    """The stages one after another in this thread: every ad through ``names[0]``, then ``names[1]`` ...
+    Returns when each ad left the last stage (``time.monotonic``)."""
+    work, finished_at = list(records), []
     for name in names:
         out: list = []
         for i in range(0, len(work), batches[name]):
-            out.extend(emitted(stages[name], work[i: i + batches[name]]))
+            batch = emitted(stages[name], work[i: i + batches[name]])
+            out.extend(batch)
+            if name == names[-1]:
+                finished_at += [time.monotonic()] * len(batch)
         work = records_of(out)
+    return finished_at
 
 
 def pipelined(stages: dict[str, Stage], names: Sequence[str], records: Sequence[InRecord],
-              batches: dict[str, int]) -> None:
+              batches: dict[str, int]) -> list[float]:
     """The stages at once, one thread each, joined by queues: the worker's concurrency without the broker.
 
     Each thread takes what is queued (up to its batch size, waiting only for the first ad), as a
-    worker's agent takes what Kafka has fetched.
+    worker's agent takes what Kafka has fetched. Returns when each ad left the last stage
+    (``time.monotonic``, comparable across processes on Linux).
     """
     queues = [queue.Queue() for _ in range(len(names) + 1)]
     errors: list[BaseException] = []
+    finished_at: list[float] = []
     done = object()
 
     def run(k: int, name: str) -> None:
@@ -86,6 +93,8 @@ def pipelined(stages: dict[str, Stage], names: Sequence[str], records: Sequence[
                     batch.pop()
                 for record in records_of(emitted(stages[name], batch)) if batch else ():
                     sink.put(record)
+                    if k == len(names) - 1:
+                        finished_at.append(time.monotonic())
         except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
             errors.append(exc)
         sink.put(done)
@@ -100,6 +109,7 @@ def pipelined(stages: dict[str, Stage], names: Sequence[str], records: Sequence[
         thread.join()
     if errors:
         raise errors[0]
+    return finished_at
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -61,9 +61,11 @@ def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: P
                "classify": settings.classify_max_batch}
     work = [records[i % len(records)] for i in range(ads)]
     started, cpu0 = time.time(), cpu_seconds()
-    (pipelined if concurrent else chained)(stages, stage_names, work, batches)
+    finished_at = pipelined(stages, stage_names, work, batches) if concurrent else \
+        chained(stages, stage_names, work, batches)
     ended = time.time()
     return {"stages": stage_names, "concurrent": concurrent, "ads": ads, "started": started, "ended": ended,
+            "finished_at_monotonic": finished_at,
             "ads_per_s": ads / (ended - started), "cpu_seconds_per_ad": (cpu_seconds() - cpu0) / ads,
             "peak_rss_mb": peak_rss_mb()}
 

@@ -14,7 +14,7 @@ from streams.bench.inprocess import (build, classify_flops_per_ad, describe_step
 from streams.bench.inputs import bench_ads, image_pool
 from streams.bench.machine import load_average, machine_info, matmul_flops_per_s, peak_rss_mb
 from streams.bench.probe import write_records
-from streams.bench.pipeline import ALL_STAGES
+from streams.bench.pipeline import ALL_STAGES, steady_rate
 from streams.bench.processes import combined_rate, run_probes
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,10 @@ def processes(settings: Settings, config: BenchConfig, work: Path) -> dict:
     """Describe in 1 and 2 processes at once; the whole pipeline in process (no broker) in as many processes
     as the end-to-end phase has workers; peak RSS of single-role processes."""
     timeout = config.worker_ready_timeout_s
-    pipeline = {str(n): combined_rate(run_probes(settings, ALL_STAGES, work / "describe.bin", config.pipeline_ads, n,
-                                                 work, config.threads, timeout, concurrent=True))
+    pipeline = {str(n): steady_rate([t for probe in run_probes(settings, ALL_STAGES, work / "describe.bin",
+                                                                config.e2e_burst_ads // n, work, config.threads,
+                                                                timeout, concurrent=True)
+                                      for t in probe["finished_at_monotonic"]])  # as the end-to-end rate is taken
                 for n in config.e2e_worker_counts}
     one = run_probes(settings, "describe", work / "describe.bin", config.scaling_ads, 1, work, config.threads, timeout)
     two = run_probes(settings, "describe", work / "describe.bin", config.scaling_ads, 2, work, config.threads, timeout)
