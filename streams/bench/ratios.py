@@ -55,3 +55,8 @@ def batch_defaults(stages: dict) -> dict[str, int]:
     """``*_max_batch`` settings from the measured best batch of each stage."""
     return {f"{name}_max_batch": stages[name]["best_batch"] for name in ("describe", "features", "classify")
             if name in stages}
+
+
+def cpu_ceiling(work_cpu: float, shared_cpu: float) -> float:
+    """Throughput kept when every unit of work also costs ``shared_cpu`` elsewhere on the same saturated cores."""
+    return work_cpu / (work_cpu + shared_cpu)

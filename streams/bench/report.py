@@ -36,6 +36,11 @@ def render(result: dict) -> str:
          f"{_f(pipe.get('latency_p50_s'))} / {_f(pipe.get('latency_p95_s'))} / {_f(pipe.get('latency_p99_s'))}"],
         ["in-process pipeline, no broker (ads/s, by processes)", _by_count(pipe.get("inprocess_pipelined_ads_per_s"))],
         ["streaming overhead (end to end / in-process pipeline, by workers)", _by_count(pipe.get("overhead_ratio_by_workers"))],
+        ["CPU s per ad: in-process pipeline (1 process); 1 worker over it",
+         f"{_f((pipe.get('inprocess_pipelined_cpu_seconds_per_ad') or {}).get('1'))}; "
+         f"{_f(pipe.get('worker_cpu_over_inprocess'))}"],
+        ["overhead ceiling on shared cores (in-process CPU / (it + broker + load generator))",
+         pipe.get("overhead_ceiling")],
         ["in-process chain, stages one after another (ads/s)", pipe.get("inprocess_chain_ads_per_s")],
         [f"slowest stage alone ({pipe.get('slowest_stage')}, ads/s); 1 worker over it",
          f"{_f(pipe.get('slowest_stage_ads_per_s'))}; {_f(pipe.get('over_slowest_stage'))}"],

@@ -54,15 +54,20 @@ def in_process(settings: Settings, config: BenchConfig, pool: list, work: Path) 
     return out
 
 
+def inprocess_pipeline(settings: Settings, config: BenchConfig, work: Path, copies: int) -> dict:
+    """All stages at once in ``copies`` processes, no broker, as many ads in all as an end-to-end burst:
+    the steady rate (taken as the end-to-end one is) and the CPU seconds per ad."""
+    probes = run_probes(settings, ALL_STAGES, work / "describe.bin", config.e2e_burst_ads // copies, copies, work,
+                        config.threads, config.worker_ready_timeout_s, concurrent=True)
+    return {"ads_per_s": steady_rate([t for probe in probes for t in probe["finished_at_monotonic"]]),
+            "cpu_seconds_per_ad": sum(p["cpu_seconds_per_ad"] * p["ads"] for p in probes) / sum(p["ads"] for p in probes)}
+
+
 def processes(settings: Settings, config: BenchConfig, work: Path) -> dict:
     """Describe in 1 and 2 processes at once; the whole pipeline in process (no broker) in as many processes
     as the end-to-end phase has workers; peak RSS of single-role processes."""
     timeout = config.worker_ready_timeout_s
-    pipeline = {str(n): steady_rate([t for probe in run_probes(settings, ALL_STAGES, work / "describe.bin",
-                                                                config.e2e_burst_ads // n, work, config.threads,
-                                                                timeout, concurrent=True)
-                                      for t in probe["finished_at_monotonic"]])  # as the end-to-end rate is taken
-                for n in config.e2e_worker_counts}
+    pipeline = {str(n): inprocess_pipeline(settings, config, work, n) for n in config.e2e_worker_counts}
     one = run_probes(settings, "describe", work / "describe.bin", config.scaling_ads, 1, work, config.threads, timeout)
     two = run_probes(settings, "describe", work / "describe.bin", config.scaling_ads, 2, work, config.threads, timeout)
     roles = {"describe": max(r["peak_rss_mb"] or 0 for r in one + two)}
@@ -83,7 +88,7 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
                "classify": settings.classify_max_batch}
     stage_rates = {n: ratios.rate_at_batch(cpu[n]["points"], batches[n]) for n in batches}
     chain1 = ratios.chain_rate(list(stage_rates.values()))
-    pipelined = procs.get("pipeline_ads_per_s", {})
+    pipelined = {n: figures["ads_per_s"] for n, figures in procs.get("pipeline_ads_per_s", {}).items()}
     describe_b1 = min(cpu["describe"]["points"], key=lambda p: p["batch"])
     result: dict = {
         "describe": {"cpu_seconds_per_ad": describe_b1["cpu_seconds_per_ad"],
@@ -101,6 +106,8 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
         "batch_defaults": {dev: ratios.batch_defaults(st) for dev, st in local["stages"].items()},
         "memory": {f"{role}_rss_mb": mb for role, mb in procs.get("role_rss_mb", {}).items()},
         "pipeline": {"inprocess_chain_ads_per_s": chain1, "inprocess_pipelined_ads_per_s": pipelined,
+                     "inprocess_pipelined_cpu_seconds_per_ad": {n: f["cpu_seconds_per_ad"] for n, f in
+                                                                procs.get("pipeline_ads_per_s", {}).items()},
                      "slowest_stage": min(stage_rates, key=stage_rates.get),
                      "slowest_stage_ads_per_s": min(stage_rates.values()), "batch_settings": batches},
     }
@@ -118,11 +125,28 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
             "overhead_ratio": overhead.get("1"), "overhead_ratio_by_workers": overhead,
             "over_slowest_stage": phases[1]["throughput_ads_per_s"] / min(stage_rates.values()) if 1 in phases else None,
             "over_chain": phases[1]["throughput_ads_per_s"] / chain1 if 1 in phases else None,
+            **cpu_bound_figures(phases.get(1), result["pipeline"]["inprocess_pipelined_cpu_seconds_per_ad"].get("1")),
             "latency_p50_s": headline.get("latency_p50_s"), "latency_p95_s": headline.get("latency_p95_s"),
             "latency_p99_s": headline.get("latency_p99_s"), "phases": e2e["phases"]})
         result["memory"]["all_stages_rss_mb"] = max(r for p in phases.values() for r in p["peak_rss_mb"] if r)
     result["targets"] = ratios.targets(result)
     return result
+
+
+def cpu_bound_figures(phase: dict | None, inprocess_cpu: float | None) -> dict:
+    """How the 1-worker phase's CPU compares with the in-process pipeline's, per ad.
+
+    ``overhead_ceiling``: the best streaming-overhead ratio a worker without any overhead of its own
+    could reach when the cores are the limit and the broker and the load generator (publisher and
+    result follower) share them, as on a one-machine benchmark.
+    """
+    if not phase or not phase.get("cpu") or not inprocess_cpu:
+        return {}
+    per_ad = phase["cpu"]["cpu_seconds_per_ad"]
+    shared = per_ad.get("broker", 0.0) + per_ad.get("bench", 0.0)
+    worker = sum(v for k, v in per_ad.items() if k.startswith("worker"))
+    return {"worker_cpu_over_inprocess": worker / inprocess_cpu,
+            "overhead_ceiling": ratios.cpu_ceiling(inprocess_cpu, shared)}
 
 
 def served_model(settings: Settings) -> tuple[Settings, str]:

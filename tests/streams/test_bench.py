@@ -46,6 +46,17 @@ def test_chain_and_rate_at_batch():
     assert ratios.rate_at_batch([point(4, 3.0)], 1) == 3.0
 
 
+def test_cpu_ceiling_and_cpu_bound_figures():
+    from streams.bench.run import cpu_bound_figures
+
+    assert ratios.cpu_ceiling(0.3, 0.1) == pytest.approx(0.75)
+    phase = {"cpu": {"cpu_seconds_per_ad": {"worker0": 0.36, "broker": 0.03, "bench": 0.02}}}
+    figures = cpu_bound_figures(phase, inprocess_cpu=0.3)
+    assert figures["worker_cpu_over_inprocess"] == pytest.approx(1.2)
+    assert figures["overhead_ceiling"] == pytest.approx(0.3 / 0.35)
+    assert cpu_bound_figures(None, 0.3) == {} and cpu_bound_figures(phase, None) == {}
+
+
 def test_matmul_efficiency():
     assert ratios.matmul_efficiency(flops_per_ad=2e9, ads_per_s=50.0, matmul_flops_per_s=200e9) == pytest.approx(0.5)
 
@@ -112,8 +123,9 @@ class PassOn(Stage):
 @pytest.mark.parametrize("run", [chained, pipelined])
 def test_chained_and_pipelined_run_every_ad_through_every_stage(run, uppercase_stage, stage_settings):
     second = PassOn(stage_settings)
-    run({"describe": uppercase_stage, "features": second}, ["describe", "features"], records_of(ads(7)),
-        {"describe": 2, "features": 3})
+    finished_at = run({"describe": uppercase_stage, "features": second}, ["describe", "features"],
+                      records_of(ads(7)), {"describe": 2, "features": 3})
+    assert len(finished_at) == 7 and finished_at == sorted(finished_at)
     assert sum(uppercase_stage.batches) == 7 and max(uppercase_stage.batches) <= 2
     assert sum(second.batches) == 7 and max(second.batches) <= 3
 
@@ -202,3 +214,31 @@ def test_report_renders_targets_stages_and_phases():
     assert "| streaming overhead (end to end / in-process pipeline, by workers) | 1: 0.95 |" in text
     assert "worker0 0.500, broker 0.050" in text and "| adsent-describe | 0.6 | Session.run (x.py) 50.0% |" in text
     assert not math.isnan(result["classify"]["matmul_efficiency"])
+
+
+def test_assemble_derives_the_required_keys_and_ratios():
+    from streams.bench.run import assemble
+
+    stage = lambda rate: {"points": [point(1, rate), point(16, rate * 1.5)], "best_batch": 16,  # noqa: E731
+                          "batching": {"1": 1.0, "16": 1.5}}
+    local = {"stages": {"cpu": {"describe": stage(5.0), "features": stage(8.0), "classify": stage(30.0)}},
+             "describe_steps": {}, "classify_flops_per_ad": 1e9, "matmul_flops_per_s": 1e11,
+             "fused_view": {"sn_over_s": 2.0}, "inprocess_rss_mb": 900.0}
+    procs = {"scaling_2proc": 1.9, "describe_1proc_ads_per_s": 5.0, "describe_2proc_ads_per_s": 9.5,
+             "role_rss_mb": {"describe": 1000.0},
+             "pipeline_ads_per_s": {"1": {"ads_per_s": 5.0, "cpu_seconds_per_ad": 0.3}}}
+    phase = {"workers": 1, "throughput_ads_per_s": 4.5, "burst_ads": 40, "peak_rss_mb": [1500.0],
+             "cpu": {"cpu_seconds_per_ad": {"worker0": 0.33, "broker": 0.03, "bench": 0.02}},
+             "loads": [{"fraction": 0.5, "rate_ads_per_s": 2.2, "ads": 30, "latency_p50_s": 0.4,
+                        "latency_p95_s": 0.5, "latency_p99_s": 0.6}]}
+    result = assemble(Settings(describe_max_batch=1, features_max_batch=1, classify_max_batch=16), BenchConfig(),
+                      local, procs, {"phases": [phase]})
+    for key in ("classify.matmul_efficiency", "pipeline.overhead_ratio", "describe.scaling_2proc",
+                "describe.cpu_seconds_per_ad", "pipeline.throughput_ads_per_s", "pipeline.latency_p50_s",
+                "pipeline.latency_p99_s", "memory.all_stages_rss_mb"):
+        assert ratios.lookup(result, key) is not None, key
+    assert result["pipeline"]["overhead_ratio"] == pytest.approx(0.9)
+    assert result["classify"]["matmul_efficiency"] == pytest.approx(1e9 * 45.0 / 1e11)
+    assert result["pipeline"]["slowest_stage"] == "describe"
+    assert result["pipeline"]["overhead_ceiling"] == pytest.approx(0.3 / 0.35)
+    assert result["batch_defaults"]["cpu"]["classify_max_batch"] == 16
