@@ -104,10 +104,15 @@ class WorkerProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(30)
 
+    def terminate(self) -> None:
+        """Ask the worker to stop (SIGTERM) without waiting for it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self, timeout_s: float = 60.0) -> int | None:
         """SIGTERM, so the worker finishes or releases its batch; SIGKILL only if it hangs."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
@@ -121,3 +126,14 @@ class WorkerProcess:
         if not self._log.closed:
             self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop_all(workers: list[WorkerProcess], timeout_s: float = 60.0) -> list[int | None]:
+    """Stop workers together: SIGTERM to all first, then wait for each.
+
+    One by one, each leaving worker triggers a rebalance that the next one is stopped in the middle
+    of; the embedded broker then kept a worker from stopping for the whole timeout.
+    """
+    for worker in workers:
+        worker.terminate()
+    return [worker.stop(timeout_s) for worker in workers]

@@ -18,6 +18,7 @@ from streams.bench.cpu_account import CpuAccount
 from streams.bench.inprocess import BenchError, percentile
 from streams.bench.inputs import bench_ads
 from streams.bench.processes import BenchWorker
+from streams.worker_process import stop_all
 
 log = logging.getLogger(__name__)
 ALL_STAGES = "describe,features,classify"
@@ -181,8 +182,7 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
     finally:
         if collector is not None:
             collector.close()
-        for proc in procs:
-            proc.stop()
+        stop_all(procs)
 
 
 def run_end_to_end(base: Settings, pool: list, config: BenchConfig, work: Path) -> dict:

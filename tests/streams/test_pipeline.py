@@ -15,6 +15,7 @@ from schemas import AdSentiment, AdUploaded, DeadLetter, ImageRef, decode
 from streams.broker import EmbeddedBroker
 from streams.client import Follower, publish, publish_raw
 from streams.samples import sample_ads
+from streams.worker_process import stop_all
 from tests.streams.workers import pipeline_settings, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -171,8 +172,7 @@ def test_two_workers_share_the_partitions(broker_settings, tmp_path) -> None:
         results = read_all(settings, settings.topic_sentiment, AdSentiment)
         assert Counter(r.ad_id for r in results) == Counter(ad.ad_id for ad in ads)
     finally:
-        for worker in workers:
-            worker.stop()
+        stop_all(workers)
 
 
 def test_exactly_once_setting_on_the_embedded_broker(broker_settings, tmp_path) -> None:
