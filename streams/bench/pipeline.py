@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import statistics
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -114,18 +115,22 @@ def latency_summary(latencies: Sequence[float]) -> dict[str, float]:
             "latency_p99_s": percentile(latencies, 99)}
 
 
-def timed_burst(settings: Settings, collector: Collector, ads: list[AdUploaded], config: BenchConfig,
-                account: CpuAccount) -> dict:
-    """Publish ``ads`` at once and wait for all; the sustained rate and the CPU each process spent per ad."""
+def timed_bursts(settings: Settings, collector: Collector, bursts: list[list[AdUploaded]], config: BenchConfig,
+                 account: CpuAccount) -> dict:
+    """Publish each burst at once and wait for all of it; the median sustained rate and the CPU each process
+    spent per ad over all bursts."""
     from streams.client import publish
 
     account.start()
-    started = time.monotonic()
-    publish(settings, ads)
-    collector.wait({a.ad_id for a in ads}, config.result_timeout_s)
-    cpu = account.stop(len(ads), time.monotonic() - started, os.cpu_count() or 1)
-    return {"throughput_ads_per_s": steady_rate([collector.arrivals[a.ad_id] for a in ads]), "burst_ads": len(ads),
-            "cpu": cpu}
+    started, rates = time.monotonic(), []
+    for ads in bursts:
+        publish(settings, ads)
+        collector.wait({a.ad_id for a in ads}, config.result_timeout_s)
+        rates.append(steady_rate([collector.arrivals[a.ad_id] for a in ads]))
+    total = sum(len(ads) for ads in bursts)
+    cpu = account.stop(total, time.monotonic() - started, os.cpu_count() or 1)
+    return {"throughput_ads_per_s": statistics.median(rates), "bursts_ads_per_s": rates,
+            "burst_ads": len(bursts[0]), "cpu": cpu}
 
 
 def profiled_burst(settings: Settings, collector: Collector, ads: list[AdUploaded], config: BenchConfig,
@@ -135,7 +140,7 @@ def profiled_burst(settings: Settings, collector: Collector, ads: list[AdUploade
 
     profiler = Profiler(worker.process.pid, work / "profile-worker.txt", config.profile_rate_hz)
     try:
-        timed = timed_burst(settings, collector, ads, config, CpuAccount({}))
+        timed = timed_bursts(settings, collector, [ads], config, CpuAccount({}))
     finally:
         path = profiler.stop()
     return {"file": str(path), "throughput_ads_per_s": timed["throughput_ads_per_s"], **summarize(path)}
@@ -160,8 +165,9 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
         publish(settings, warm)  # partitions assigned and first batches through before timing
         collector.wait({a.ad_id for a in warm}, config.result_timeout_s)
         account = CpuAccount({**{f"worker{i}": p.process.pid for i, p in enumerate(procs)}, "broker": broker_pid})
-        burst = timed_burst(settings, collector, list(bench_ads(config.e2e_burst_ads, f"burst{workers}", pool)),
-                            config, account)
+        bursts = [list(bench_ads(config.e2e_burst_ads, f"burst{workers}-{k}", pool))
+                  for k in range(config.burst_repeats)]
+        burst = timed_bursts(settings, collector, bursts, config, account)
         rate = burst["throughput_ads_per_s"]
         result: dict = {"workers": workers, **burst, "loads": []}
         log.info("%d worker(s): %.2f ads/s sustained", workers, rate)

@@ -47,7 +47,7 @@ def read_records(path: Path) -> list[InRecord]:
 
 
 def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: Path | None, ready: Path,
-        concurrent: bool = False) -> dict:
+        concurrent: bool = False, repeats: int = 1) -> dict:
     from schemas.settings import load_settings
     from streams.bench.inprocess import build, chained, pipelined
     from streams.bench.machine import cpu_seconds, peak_rss_mb
@@ -61,13 +61,12 @@ def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: P
                "classify": settings.classify_max_batch}
     work = [records[i % len(records)] for i in range(ads)]
     started, cpu0 = time.time(), cpu_seconds()
-    finished_at = pipelined(stages, stage_names, work, batches) if concurrent else \
-        chained(stages, stage_names, work, batches)
+    runs = [pipelined(stages, stage_names, work, batches) if concurrent else chained(stages, stage_names, work, batches)
+            for _ in range(repeats)]  # when each ad finished, per run
     ended = time.time()
-    return {"stages": stage_names, "concurrent": concurrent, "ads": ads, "started": started, "ended": ended,
-            "finished_at_monotonic": finished_at,
-            "ads_per_s": ads / (ended - started), "cpu_seconds_per_ad": (cpu_seconds() - cpu0) / ads,
-            "peak_rss_mb": peak_rss_mb()}
+    return {"stages": stage_names, "concurrent": concurrent, "ads": ads * repeats, "started": started,
+            "ended": ended, "finished_at_monotonic": runs, "ads_per_s": ads * repeats / (ended - started),
+            "cpu_seconds_per_ad": (cpu_seconds() - cpu0) / (ads * repeats), "peak_rss_mb": peak_rss_mb()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--start-file", type=Path, default=None, help="wait for this file before timing")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
+    parser.add_argument("--repeats", type=int, default=1, help="run the ads through this many times")
     parser.add_argument("--concurrent", action="store_true",
                         help="run the stages at once, one thread each (as a worker does), not one after another")
     args = parser.parse_args(argv)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     names = [n for n in ("describe", "features", "classify") if n in args.stages.split(",")]
     ready = args.out.with_name(args.out.name + ".ready")
     args.out.write_text(json.dumps(run(names, read_records(args.records), args.ads, args.start_file, ready,
-                                           args.concurrent)))
+                                           args.concurrent, args.repeats)))
 
 
 if __name__ == "__main__":

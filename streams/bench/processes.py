@@ -18,7 +18,7 @@ class Probe:
     """``python -m streams.bench.probe`` in a subprocess."""
 
     def __init__(self, settings: Settings, stages: str, records: Path, ads: int, out: Path, threads: int,
-                 start_file: Path | None, concurrent: bool = False) -> None:
+                 start_file: Path | None, concurrent: bool = False, repeats: int = 1) -> None:
         self.out = out
         self.ready = out.with_name(out.name + ".ready")
         command = [sys.executable, "-m", "streams.bench.probe", "--stages", stages, "--records", str(records),
@@ -27,6 +27,8 @@ class Probe:
             command += ["--start-file", str(start_file)]
         if concurrent:
             command.append("--concurrent")
+        if repeats > 1:
+            command += ["--repeats", str(repeats)]
         self._log = open(out.with_suffix(".log"), "wb")
         self.process = subprocess.Popen(command, env=settings_env(settings, threads), stdout=self._log,
                                         stderr=subprocess.STDOUT)
@@ -54,12 +56,12 @@ class Probe:
 
 
 def run_probes(settings: Settings, stages: str, records: Path, ads: int, copies: int, work: Path, threads: int,
-               timeout_s: float, concurrent: bool = False) -> list[dict]:
+               timeout_s: float, concurrent: bool = False, repeats: int = 1) -> list[dict]:
     """``copies`` probes that start timing together; their results."""
     name = f"{stages.replace(',', '+')}{'-concurrent' if concurrent else ''}-{copies}"
     start = work / f"start-{name}"
-    probes = [Probe(settings, stages, records, ads, work / f"probe-{name}-{i}.json", threads, start, concurrent)
-              for i in range(copies)]
+    probes = [Probe(settings, stages, records, ads, work / f"probe-{name}-{i}.json", threads, start, concurrent,
+                    repeats) for i in range(copies)]
     try:
         for probe in probes:
             probe.wait_ready(timeout_s)

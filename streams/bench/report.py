@@ -36,6 +36,9 @@ def render(result: dict) -> str:
          f"{_f(pipe.get('latency_p50_s'))} / {_f(pipe.get('latency_p95_s'))} / {_f(pipe.get('latency_p99_s'))}"],
         ["in-process pipeline, no broker (ads/s, by processes)", _by_count(pipe.get("inprocess_pipelined_ads_per_s"))],
         ["streaming overhead (end to end / in-process pipeline, by workers)", _by_count(pipe.get("overhead_ratio_by_workers"))],
+        ["each run, 1 process: in-process pipeline / end to end (ads/s; the medians are used)",
+         f"{_runs(pipe.get('inprocess_pipelined_runs', {}).get('1'))} / "
+         f"{_runs(next((p.get('bursts_ads_per_s') for p in pipe.get('phases', []) if p['workers'] == 1), None))}"],
         ["CPU s per ad: in-process pipeline (1 process); 1 worker over it",
          f"{_f((pipe.get('inprocess_pipelined_cpu_seconds_per_ad') or {}).get('1'))}; "
          f"{_f(pipe.get('worker_cpu_over_inprocess'))}"],
@@ -78,6 +81,10 @@ def render(result: dict) -> str:
                           p["cpu"]["machine_busy_share"]] for p in pipe["phases"] if p.get("cpu")])
         lines += _profile(next((p["profile"] for p in pipe["phases"] if p.get("profile")), None))
     return "\n".join(lines) + "\n"
+
+
+def _runs(values: list | None) -> str:
+    return ", ".join(_f(v) for v in values) if values else "-"
 
 
 def _by_count(values: dict | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import statistics
 import time
 from pathlib import Path
 
@@ -58,8 +59,10 @@ def inprocess_pipeline(settings: Settings, config: BenchConfig, work: Path, copi
     """All stages at once in ``copies`` processes, no broker, as many ads in all as an end-to-end burst:
     the steady rate (taken as the end-to-end one is) and the CPU seconds per ad."""
     probes = run_probes(settings, ALL_STAGES, work / "describe.bin", config.e2e_burst_ads // copies, copies, work,
-                        config.threads, config.worker_ready_timeout_s, concurrent=True)
-    return {"ads_per_s": steady_rate([t for probe in probes for t in probe["finished_at_monotonic"]]),
+                        config.threads, config.worker_ready_timeout_s, concurrent=True, repeats=config.burst_repeats)
+    rates = [steady_rate([t for probe in probes for t in probe["finished_at_monotonic"][run]])
+             for run in range(config.burst_repeats)]
+    return {"ads_per_s": statistics.median(rates), "runs_ads_per_s": rates,
             "cpu_seconds_per_ad": sum(p["cpu_seconds_per_ad"] * p["ads"] for p in probes) / sum(p["ads"] for p in probes)}
 
 
@@ -108,6 +111,8 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
         "pipeline": {"inprocess_chain_ads_per_s": chain1, "inprocess_pipelined_ads_per_s": pipelined,
                      "inprocess_pipelined_cpu_seconds_per_ad": {n: f["cpu_seconds_per_ad"] for n, f in
                                                                 procs.get("pipeline_ads_per_s", {}).items()},
+                     "inprocess_pipelined_runs": {n: f.get("runs_ads_per_s") for n, f in
+                                                  procs.get("pipeline_ads_per_s", {}).items()},
                      "slowest_stage": min(stage_rates, key=stage_rates.get),
                      "slowest_stage_ads_per_s": min(stage_rates.values()), "batch_settings": batches},
     }
