@@ -164,7 +164,7 @@ class EmbeddedBroker:
     def reset(self) -> bool:
         """Delete the stopped broker's data: every topic, message and committed offset. False: there was none.
 
-        The broker keeps all it was sent (no retention), and its fetches cost more CPU the more it holds.
+        The broker keeps all it was sent (no retention), and each write costs it more CPU the more it holds.
         """
         pid = self.pid()
         if pid is not None:

@@ -22,7 +22,7 @@ class BenchConfig:
     end_to_end: bool = True
     e2e_burst_ads: int = 48  # ads published at once to measure the sustained (maximum) rate; also the ads of
     # each in-process pipeline run it is compared with (the same count: the same fill and drain)
-    burst_repeats: int = 3  # bursts per worker count (and in-process pipeline runs); the median rate is kept
+    burst_repeats: int = 3  # runs per worker count, each on a fresh broker (and in-process pipeline runs); medians kept
     e2e_rate_fractions: tuple[float, ...] = (0.5, 0.9)
     e2e_open_loop_s: float = 40.0  # seconds of publishing at a fixed rate
     e2e_worker_counts: tuple[int, ...] = (1, 2)

@@ -115,22 +115,18 @@ def latency_summary(latencies: Sequence[float]) -> dict[str, float]:
             "latency_p99_s": percentile(latencies, 99)}
 
 
-def timed_bursts(settings: Settings, collector: Collector, bursts: list[list[AdUploaded]], config: BenchConfig,
-                 account: CpuAccount) -> dict:
-    """Publish each burst at once and wait for all of it; the median sustained rate and the CPU each process
-    spent per ad over all bursts."""
+def timed_burst(settings: Settings, collector: Collector, ads: list[AdUploaded], config: BenchConfig,
+                account: CpuAccount) -> dict:
+    """Publish ``ads`` at once and wait for all; the sustained rate and the CPU each process spent per ad."""
     from streams.client import publish
 
     account.start()
-    started, rates = time.monotonic(), []
-    for ads in bursts:
-        publish(settings, ads)
-        collector.wait({a.ad_id for a in ads}, config.result_timeout_s)
-        rates.append(steady_rate([collector.arrivals[a.ad_id] for a in ads]))
-    total = sum(len(ads) for ads in bursts)
-    cpu = account.stop(total, time.monotonic() - started, os.cpu_count() or 1)
-    return {"throughput_ads_per_s": statistics.median(rates), "bursts_ads_per_s": rates,
-            "burst_ads": len(bursts[0]), "cpu": cpu}
+    started = time.monotonic()
+    publish(settings, ads)
+    collector.wait({a.ad_id for a in ads}, config.result_timeout_s)
+    cpu = account.stop(len(ads), time.monotonic() - started, os.cpu_count() or 1)
+    return {"throughput_ads_per_s": steady_rate([collector.arrivals[a.ad_id] for a in ads]), "burst_ads": len(ads),
+            "cpu": cpu}
 
 
 def profiled_burst(settings: Settings, collector: Collector, ads: list[AdUploaded], config: BenchConfig,
@@ -140,21 +136,22 @@ def profiled_burst(settings: Settings, collector: Collector, ads: list[AdUploade
 
     profiler = Profiler(worker.process.pid, work / "profile-worker.txt", config.profile_rate_hz)
     try:
-        timed = timed_bursts(settings, collector, [ads], config, CpuAccount({}))
+        timed = timed_burst(settings, collector, ads, config, CpuAccount({}))
     finally:
         path = profiler.stop()
     return {"file": str(path), "throughput_ads_per_s": timed["throughput_ads_per_s"], **summarize(path)}
 
 
-def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, work: Path, open_loop: bool,
-              broker_pid: int | None = None) -> dict:
-    """Start ``workers`` all-stages workers, measure the sustained rate, then latency at fractions of it."""
+def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, work: Path, run: int,
+              latency: bool, profile: bool, broker_pid: int | None = None) -> dict:
+    """Start ``workers`` all-stages workers and measure the sustained rate of one burst; then, if asked,
+    latency at fractions of that rate and a sampled profile."""
     from streams.client import publish
     from streams.connect import prepare_cluster
 
-    settings = phase_settings(base, f"w{workers}-{int(time.time())}", workers)
+    settings = phase_settings(base, f"w{workers}-{run}-{int(time.time())}", workers)
     prepare_cluster(settings)
-    procs = [BenchWorker(settings, ALL_STAGES, work / f"worker-{workers}-{i}.log", config.threads)
+    procs = [BenchWorker(settings, ALL_STAGES, work / f"worker-{workers}-{run}-{i}.log", config.threads)
              for i in range(workers)]
     collector = None
     try:
@@ -165,16 +162,15 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
         publish(settings, warm)  # partitions assigned and first batches through before timing
         collector.wait({a.ad_id for a in warm}, config.result_timeout_s)
         account = CpuAccount({**{f"worker{i}": p.process.pid for i, p in enumerate(procs)}, "broker": broker_pid})
-        bursts = [list(bench_ads(config.e2e_burst_ads, f"burst{workers}-{k}", pool))
-                  for k in range(config.burst_repeats)]
-        burst = timed_bursts(settings, collector, bursts, config, account)
+        burst = timed_burst(settings, collector, list(bench_ads(config.e2e_burst_ads, f"burst{workers}", pool)),
+                            config, account)
         rate = burst["throughput_ads_per_s"]
         result: dict = {"workers": workers, **burst, "loads": []}
-        log.info("%d worker(s): %.2f ads/s sustained", workers, rate)
-        if config.profile and workers == 1:
+        log.info("%d worker(s), run %d: %.2f ads/s sustained", workers, run + 1, rate)
+        if profile:
             result["profile"] = profiled_burst(settings, collector, list(bench_ads(
                 config.e2e_burst_ads, f"profile{workers}", pool)), config, procs[0], work)
-        for fraction in config.e2e_rate_fractions if open_loop else ():
+        for fraction in config.e2e_rate_fractions if latency else ():
             target = fraction * rate
             ads = list(bench_ads(max(3, int(target * config.e2e_open_loop_s)), f"open{workers}-{fraction}", pool))
             achieved = publish_at_rate(settings, ads, target)
@@ -191,18 +187,38 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
         stop_all(procs)
 
 
-def run_end_to_end(base: Settings, pool: list, config: BenchConfig, work: Path) -> dict:
-    """Every worker count in turn, each with a fresh embedded broker of its own on a free loopback port.
+def merge_runs(runs: list[dict]) -> dict:
+    """One worker count's runs as one phase: the median rate, the mean CPU per ad, the loads and profile
+    of the run that measured them, the highest peak RSS per worker."""
+    cpu = {name: statistics.fmean(r["cpu"]["cpu_seconds_per_ad"].get(name, 0.0) for r in runs)
+           for name in runs[0]["cpu"]["cpu_seconds_per_ad"]}
+    merged = {"workers": runs[0]["workers"], "burst_ads": runs[0]["burst_ads"],
+              "throughput_ads_per_s": statistics.median(r["throughput_ads_per_s"] for r in runs),
+              "bursts_ads_per_s": [r["throughput_ads_per_s"] for r in runs],
+              "cpu": {"cpu_seconds_per_ad": cpu,
+                      "machine_busy_share": statistics.fmean(r["cpu"]["machine_busy_share"] for r in runs)},
+              "loads": [load for r in runs for load in r["loads"]],
+              "peak_rss_mb": [max(values) for values in zip(*(r["peak_rss_mb"] for r in runs))]}
+    profile = next((r["profile"] for r in runs if r.get("profile")), None)
+    return merged | ({"profile": profile} if profile else {})
 
-    Fresh, because the embedded broker's fetches cost more CPU the more data it holds (an idle
-    consumer's fetches took 0.7% of a core on an empty broker, 43% after 45 MB): a phase run on the
-    data of the one before would measure the broker's history.
+
+def run_end_to_end(base: Settings, pool: list, config: BenchConfig, work: Path) -> dict:
+    """Every worker count in turn, ``burst_repeats`` runs each, every run with a fresh embedded broker.
+
+    Fresh, because the embedded broker's CPU per megabyte written grows with the data it holds
+    (0.28 CPU-s per 15 MB when empty, about 1.9 once it held 75 MB): bursts on one broker got slower
+    one after another (3.98, 3.72, 3.63 ads/s), measuring the broker's history, not the service.
     """
     phases = []
     for i, workers in enumerate(config.e2e_worker_counts):
-        with phase_broker(base, work / f"state-{workers}") as (settings, broker_pid):
-            phases.append(run_phase(settings, workers, pool, config, work, broker_pid=broker_pid,
-                                    open_loop=(i == 0 or config.e2e_open_loop_all)))
+        runs = []
+        for run in range(config.burst_repeats):
+            with phase_broker(base, work / f"state-{workers}-{run}") as (settings, broker_pid):
+                runs.append(run_phase(settings, workers, pool, config, work, run, broker_pid=broker_pid,
+                                      latency=run == 0 and (i == 0 or config.e2e_open_loop_all),
+                                      profile=run == 0 and config.profile and workers == 1))
+        phases.append(merge_runs(runs))
     return {"phases": phases}
 
 

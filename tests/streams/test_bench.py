@@ -242,3 +242,18 @@ def test_assemble_derives_the_required_keys_and_ratios():
     assert result["pipeline"]["slowest_stage"] == "describe"
     assert result["pipeline"]["overhead_ceiling"] == pytest.approx(0.3 / 0.35)
     assert result["batch_defaults"]["cpu"]["classify_max_batch"] == 16
+
+
+def test_merge_runs_keeps_the_median_rate_and_the_measured_loads():
+    from streams.bench.pipeline import merge_runs
+
+    def run(rate, broker, loads=(), rss=1000.0):
+        return {"workers": 1, "burst_ads": 40, "throughput_ads_per_s": rate, "loads": list(loads),
+                "cpu": {"cpu_seconds_per_ad": {"worker0": 0.3, "broker": broker}, "machine_busy_share": 0.9},
+                "peak_rss_mb": [rss]}
+
+    load = {"fraction": 0.5, "latency_p50_s": 0.4}
+    merged = merge_runs([run(4.0, 0.03, [load], rss=1500.0), run(5.0, 0.01), run(3.0, 0.02)])
+    assert merged["throughput_ads_per_s"] == 4.0 and merged["bursts_ads_per_s"] == [4.0, 5.0, 3.0]
+    assert merged["cpu"]["cpu_seconds_per_ad"]["broker"] == pytest.approx(0.02)
+    assert merged["loads"] == [load] and merged["peak_rss_mb"] == [1500.0] and "profile" not in merged
