@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def bench_command(
     ctx: typer.Context,
     out: Path = typer.Option(Path("runs/bench"), help="Directory for result.json, report.md and the work/ logs."),
-    quick: bool = typer.Option(False, "--quick", help="A few minutes: fewer batch sizes, fewer ads, shorter loads."),
+    quick: bool = typer.Option(False, "--quick", help="About 6 minutes on 2 CPU cores: fewer batch sizes, ads and runs, shorter loads."),
     end_to_end: bool = typer.Option(True, "--end-to-end/--no-end-to-end",
                                     help="Also run workers through an embedded broker of the bench's own."),
     threads: int = typer.Option(1, min=1, help="torch threads per process (OCR runs onnxruntime with DescribeConfig.ocr_threads)."),
