@@ -27,8 +27,9 @@ def bench_command(
                                       "work/profile-worker.txt and a per-thread summary in the report."),
 ) -> None:
     """Benchmark every stage in process (batch sizes 1-32, CPU and GPU when present), describe in 1 and 2
-    processes, and the whole pipeline through a real broker (max rate, latency at 50% and 90% of it).
-    Figures are measured, never asserted; compare the ratios across machines."""
+    processes, the whole pipeline in process without a broker, and through a real broker with 1 and 2
+    workers (three runs each on a fresh broker: max rate, CPU per ad of each process, latency at 50% and
+    90% of the rate). Figures are measured, never asserted; compare the ratios across machines."""
     from dataclasses import replace
 
     from streams.bench.config import BenchConfig
