@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     features_max_batch: int = Field(1, ge=1, description="Ads per features batch on the CPU.")
     features_max_batch_gpu: int = Field(32, ge=1, description="Ads per features batch on a GPU.")
     features_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a features batch.")
-    classify_max_batch: int = Field(16, ge=1, description="Ads per classify batch on the CPU.")
+    classify_max_batch: int = Field(
+        32, ge=1, description="Most ads per classify batch on the CPU (a cap: batches fill only while ads queue).")
     classify_max_batch_gpu: int = Field(32, ge=1, description="Ads per classify batch on a GPU.")
     classify_max_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a classify batch.")
     classify_max_padding: float = Field(
