@@ -17,11 +17,11 @@ from schemas import AdUploaded, encode
 from schemas.settings import Settings
 from streams.bench.config import BenchConfig
 from streams.bench.machine import cpu_seconds
+from streams.app import STAGE_ORDER
 from streams.metrics import Metrics
 from streams.stages import Emitted, InRecord, Stage
 
 log = logging.getLogger(__name__)
-STAGE_ORDER = ("describe", "features", "classify")
 
 
 class BenchError(RuntimeError):
@@ -33,22 +33,22 @@ def records_of(events: Sequence) -> list[InRecord]:
     return [InRecord(value=encode(e), key=Stage.ad_id_of(e).encode()) for e in events]
 
 
-def emitted(stage: Stage, records: Sequence[InRecord]) -> list:
-    """Run ``stage`` and return its events; any dead letter is a benchmark error, not a figure."""
+def next_records(stage: Stage, records: Sequence[InRecord]) -> list[InRecord]:
+    """Run ``stage``; its outputs as the records the next stage reads (the bytes the stage already encoded).
+    Any dead letter is a benchmark error, not a figure."""
     out = stage.run(records)
     failed = [r for r in out if not isinstance(r, Emitted)]
     if failed:
         letter = failed[0].dead_letter
         raise BenchError(f"{stage.name}: {len(failed)} of {len(records)} ads failed, e.g. [{letter.code}] {letter.message}")
-    return [r.event for r in out]
+    return [InRecord(value=r.value, key=r.ad_id.encode()) for r in out]
 
 
 def stage_inputs(stages: dict[str, Stage], ads: Sequence[AdUploaded]) -> dict[str, list[InRecord]]:
     """The input records of every stage for these ads, made by running the chain once."""
     inputs = {"describe": records_of(ads)}
-    described = emitted(stages["describe"], inputs["describe"])
-    inputs["features"] = records_of(described)
-    inputs["classify"] = records_of(emitted(stages["features"], inputs["features"]))
+    inputs["features"] = next_records(stages["describe"], inputs["describe"])
+    inputs["classify"] = next_records(stages["features"], inputs["features"])
     return inputs
 
 
@@ -58,13 +58,13 @@ def chained(stages: dict[str, Stage], names: Sequence[str], records: Sequence[In
     Returns when each ad left the last stage (``time.monotonic``)."""
     work, finished_at = list(records), []
     for name in names:
-        out: list = []
+        out: list[InRecord] = []
         for i in range(0, len(work), batches[name]):
-            batch = emitted(stages[name], work[i: i + batches[name]])
+            batch = next_records(stages[name], work[i: i + batches[name]])
             out.extend(batch)
             if name == names[-1]:
                 finished_at += [time.monotonic()] * len(batch)
-        work = records_of(out)
+        work = out
     return finished_at
 
 
@@ -91,7 +91,7 @@ def pipelined(stages: dict[str, Stage], names: Sequence[str], records: Sequence[
                 if batch[-1] is done:
                     finished = True
                     batch.pop()
-                for record in records_of(emitted(stages[name], batch)) if batch else ():
+                for record in next_records(stages[name], batch) if batch else ():
                     sink.put(record)
                     if k == len(names) - 1:
                         finished_at.append(time.monotonic())
@@ -120,12 +120,12 @@ def measure_point(stage: Stage, records: Sequence[InRecord], batch: int, ads: in
     """Ads/s, batch latency and CPU seconds per ad of ``stage`` at one batch size (after one warm-up batch)."""
     count = math.ceil(max(ads, batch) / batch)  # whole batches, at least one
     cycle = [records[i % len(records)] for i in range((count + 1) * batch)]
-    emitted(stage, cycle[:batch])  # warm-up at this shape
+    next_records(stage, cycle[:batch])  # warm-up at this shape
     latencies: list[float] = []
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
     for k in range(count):
         start = time.perf_counter()
-        emitted(stage, cycle[batch + k * batch: batch + (k + 1) * batch])
+        next_records(stage, cycle[batch + k * batch: batch + (k + 1) * batch])
         latencies.append(time.perf_counter() - start)
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
     done = count * batch

@@ -3,8 +3,8 @@
     python -m streams.bench.probe --stages describe --records IN.bin --ads 24 --out OUT.json [--start-file F]
 
 It loads and warms the stages, writes ``OUT.json.ready``, waits for ``--start-file`` (so several
-probes start together), runs ``--ads`` ads through the stages in batches of each stage's
-``*_max_batch`` setting and writes throughput, CPU time and peak RSS (VmHWM) to ``OUT.json``.
+probes start together), runs ``--ads`` ads through the stages in batches of each stage's batch size
+on its device (as a worker takes them) and writes throughput, CPU time and peak RSS (VmHWM) to ``OUT.json``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def read_records(path: Path) -> list[InRecord]:
 def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: Path | None, ready: Path,
         concurrent: bool = False, repeats: int = 1) -> dict:
     from schemas.settings import load_settings
+    from streams.app import on_gpu, routes
     from streams.bench.inprocess import build, chained, pipelined
     from streams.bench.machine import cpu_seconds, peak_rss_mb
 
@@ -57,8 +58,7 @@ def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: P
     ready.write_text("ready")
     while start_file is not None and not start_file.exists():
         time.sleep(POLL_S)
-    batches = {"describe": settings.describe_max_batch, "features": settings.features_max_batch,
-               "classify": settings.classify_max_batch}
+    batches = {name: route.max_batch for name, route in routes(settings, on_gpu(settings)).items()}  # as a worker
     work = [records[i % len(records)] for i in range(ads)]
     started, cpu0 = time.time(), cpu_seconds()
     runs = [pipelined(stages, stage_names, work, batches) if concurrent else chained(stages, stage_names, work, batches)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from schemas.settings import Settings
+from streams.app import STAGE_ORDER
 from streams.bench import ratios
 from streams.bench.config import BenchConfig
 from streams.bench.inprocess import (build, classify_flops_per_ad, describe_steps, fused_view_cost, stage_inputs,
@@ -87,8 +88,7 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
     """The result file's content: the raw measurements and the ratios and targets derived from them."""
     cpu = local["stages"]["cpu"]
     classify_rate = max(p["ads_per_s"] for p in cpu["classify"]["points"])
-    batches = {"describe": settings.describe_max_batch, "features": settings.features_max_batch,
-               "classify": settings.classify_max_batch}
+    batches = {name: settings.max_batch(name, on_gpu=False) for name in STAGE_ORDER}  # the CPU sweep's batches
     stage_rates = {n: ratios.rate_at_batch(cpu[n]["points"], batches[n]) for n in batches}
     chain1 = ratios.chain_rate(list(stage_rates.values()))
     pipelined = {n: figures["ads_per_s"] for n, figures in procs.get("pipeline_ads_per_s", {}).items()}
