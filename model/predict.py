@@ -24,7 +24,7 @@ from model.fusion.batching import length_groups
 from model.fusion.decode import tag_spans, to_attributes
 from model.fusion.encoder import load_text_encoder
 from model.fusion.errors import ModelError, ModelErrorCode
-from model.fusion.inputs import ViewTokenizer, compose_context
+from model.fusion.inputs import Context, ViewTokenizer, compose_context
 from model.fusion.network import FusionNetwork, FusionOutput, VisualBatch
 from model.labels import OVERALL_LABELS
 from model.vision import FeatureExtractor, default_device, features_array, features_tensor
@@ -112,9 +112,14 @@ class AdSentimentModel:
     def _autocast(self) -> Any:
         return torch.autocast("cuda", dtype=torch.float16) if self.device.type == "cuda" else nullcontext()
 
-    def forward_events(self, events: Sequence[AdFeatures]) -> tuple[FusionOutput, torch.Tensor, Any, list]:
+    def contexts(self, events: Sequence[AdFeatures]) -> list[Context]:
+        """Each ad's generated texts N_z as the model reads them."""
+        return [compose_context(e.description, self.config.ablation) for e in events]
+
+    def forward_events(self, events: Sequence[AdFeatures], contexts: Sequence[Context] | None = None
+                       ) -> tuple[FusionOutput, torch.Tensor, Any, list]:
         """The S+N forward pass of a batch: (output, Viterbi tags, text batch, contexts)."""
-        contexts = [compose_context(e.description, self.config.ablation) for e in events]
+        contexts = list(contexts) if contexts is not None else self.contexts(events)
         text = self.views.encode_fused([e.ad.text for e in events], [c.text for c in contexts]).to(self.device)
         visual = self._visual_batch(events)
         with torch.inference_mode(), self._autocast():
@@ -128,22 +133,23 @@ class AdSentimentModel:
         Ads of similar length share a pass, each pass padded to at most ``1 + max_padding`` times its
         real tokens (``float('inf')``: one pass for all).
         """
+        contexts = self.contexts(events)
         if len(events) < 2:
-            return self._classify_batch(events)
-        contexts = [compose_context(e.description, self.config.ablation).text for e in events]
-        lengths = self.views.fused_lengths([e.ad.text for e in events], contexts)
+            return self._classify_batch(events, contexts)
+        lengths = self.views.fused_lengths([e.ad.text for e in events], [c.text for c in contexts])
         results: list[AdSentiment | None] = [None] * len(events)
         for group in length_groups(lengths, max_padding):
-            for index, result in zip(group, self._classify_batch([events[i] for i in group])):
+            chosen = self._classify_batch([events[i] for i in group], [contexts[i] for i in group])
+            for index, result in zip(group, chosen):
                 results[index] = result
         return results  # type: ignore[return-value]
 
-    def _classify_batch(self, events: Sequence[AdFeatures]) -> list[AdSentiment]:
+    def _classify_batch(self, events: Sequence[AdFeatures], contexts: Sequence[Context]) -> list[AdSentiment]:
         """One batched forward pass for all ``events``."""
         if not events:
             return []
         started = time.perf_counter()
-        out, tags, text, contexts = self.forward_events(events)
+        out, tags, text, contexts = self.forward_events(events, contexts)
         spans = tag_spans(tags, out.marginals, text)
         overall = torch.softmax(out.overall_logits, dim=1).cpu().numpy()
         concepts = self._concepts(out.anp_logits)

@@ -110,7 +110,7 @@ def collate(prepared: Sequence[Prepared], views: ViewTokenizer, config: ModelCon
         placed.append(spans)
     if rows:
         chosen = [prepared[i] for i in rows]
-        _, fused = views.encode_views([p.example.text for p in chosen], [p.context.text for p in chosen])
+        fused = views.encode_fused([p.example.text for p in chosen], [p.context.text for p in chosen])
         fused_tags = gold_tags(fused, [placed[i] for i in rows])
         visual = visual_batch(chosen, config.vision.feature_dim)
         if config.ablation.use_anp and any(p.teacher is not None for p in chosen):

@@ -100,12 +100,16 @@ class ViewTokenizer:
     def _lengths(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
-    def encode_views(self, copies: Sequence[str], contexts: Sequence[str]) -> tuple[TextBatch, TextBatch]:
-        """(S view, S+N view) of a batch of ads."""
+    def _cut_pairs(self, copies: Sequence[str], contexts: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Copies cut to the limit, then each context cut to the room its copy leaves."""
         room = self.max_length - self.pair_specials
         copies = self._cut(copies, [room] * len(copies))
         left = [room - n for n in self._lengths(copies)]
-        contexts = self._cut(contexts, left)
+        return copies, self._cut(contexts, left)
+
+    def encode_views(self, copies: Sequence[str], contexts: Sequence[str]) -> tuple[TextBatch, TextBatch]:
+        """(S view, S+N view) of a batch of ads."""
+        copies, contexts = self._cut_pairs(copies, contexts)
         return self._encode(copies, None), self._encode(copies, contexts)
 
     def fused_lengths(self, copies: Sequence[str], contexts: Sequence[str]) -> list[int]:
@@ -118,7 +122,8 @@ class ViewTokenizer:
         return self._encode(self._cut(copies, [room] * len(copies)), None)
 
     def encode_fused(self, copies: Sequence[str], contexts: Sequence[str]) -> TextBatch:
-        return self.encode_views(copies, contexts)[1]
+        """The S+N view alone (the same batch as ``encode_views(...)[1]``)."""
+        return self._encode(*self._cut_pairs(copies, contexts))
 
     def _encode(self, copies: list[str], contexts: list[str] | None) -> TextBatch:
         enc = self.tokenizer(copies, contexts, padding=True, truncation=False, return_offsets_mapping=True,
