@@ -32,8 +32,10 @@ CONFIG_HELP = ('JSON file of overrides: {"preset": "tiny"|"offline", "model": {M
 
 
 def _logging() -> None:
+    from training.runs import LOG_FORMAT
+
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
 
 def train_command(

@@ -79,8 +79,6 @@ class FeatureCache:
         self.feature_dir = self.root / "features" / f"{describe_key(describe_config)}-{vision_key(vision)}"
         self._describer: Any = None
         self._extractor: Any = None
-        self.hits = 0
-        self.misses = 0
 
     def _paths(self, digest: str) -> tuple[Path, Path]:
         return self.description_dir / f"{digest}.json", self.feature_dir / f"{digest}.npy"
@@ -98,8 +96,6 @@ class FeatureCache:
         """Features of every image, computing (in batches) only those not cached yet."""
         digests = [file_sha256(p) for p in paths]
         todo = sorted({d: p for d, p in zip(digests, paths) if not all(x.is_file() for x in self._paths(d))}.items())
-        self.hits += len(set(digests)) - len(todo)
-        self.misses += len(todo)
         if todo:
             log.info("describing and encoding %d images (%d cached) into %s", len(todo),
                      len(set(digests)) - len(todo), self.root)

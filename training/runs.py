@@ -14,6 +14,7 @@ import torch
 from model.config import ModelConfig
 from model.fusion.inputs import ViewTokenizer
 from model.predict import AdSentimentModel
+from model.vision import default_device
 from training.batches import Prepared, attach_images
 from training.config import TrainConfig
 from training.data.examples import JmasaExample
@@ -73,12 +74,14 @@ def feature_cache(settings: Any, config: ModelConfig, device: str | None):  # no
                         config.vision, device)
 
 
-def prepare(examples: list[JmasaExample], config: ModelConfig, settings: Any, text_only: bool,
-            teacher: Any = None, device: str | None = None) -> list[Prepared]:
-    """Examples with descriptions, features and teacher rows (none when text-only)."""
-    if text_only:
+def prepare(examples: list[JmasaExample], config: ModelConfig, cache: Any, teacher: Any = None) -> list[Prepared]:
+    """Examples with descriptions, features and teacher rows; text-only (none of them) when ``cache`` is None.
+
+    One cache serves every split of a run, so its image models load once.
+    """
+    if cache is None:
         return [Prepared(e) for e in examples]
-    return attach_images(examples, config, feature_cache(settings, config, device), teacher)
+    return attach_images(examples, config, cache, teacher)
 
 
 def add_file_log(run_dir: Path) -> logging.Handler:
@@ -89,13 +92,6 @@ def add_file_log(run_dir: Path) -> logging.Handler:
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
     return handler
-
-
-def pick_device(settings: Any) -> torch.device:
-    preference = getattr(settings, "device", "auto")
-    if preference == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(preference)
 
 
 def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSpec, out: Path, settings: Any,
@@ -113,7 +109,7 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
     try:
         started = time.perf_counter()
         seed_everything(train_config.seed, train_config.deterministic)
-        device = pick_device(settings)
+        device = default_device(getattr(settings, "device", "auto"))
         if train_config.deterministic:
             device = torch.device("cpu")
         text_only = train_config.text_only
@@ -140,7 +136,8 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
 
             teacher = build_teacher(teacher_file)
         prep_start = time.perf_counter()
-        prepared = {k: prepare(v, model_config, settings, text_only, teacher, device.type) for k, v in splits.items()}
+        cache = None if text_only else feature_cache(settings, model_config, device.type)
+        prepared = {k: prepare(v, model_config, cache, teacher) for k, v in splits.items()}
         prep_seconds = time.perf_counter() - prep_start
         trainer = Trainer(model.network, model.tokenizer, train_config, out, device, progress,
                           model_version=f"adsent-{spec.dataset}-{time.strftime('%Y%m%d')}")
@@ -155,7 +152,7 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
             if train_config.max_eval_examples:
                 test = test[: train_config.max_eval_examples]
             best = AdSentimentModel.from_pretrained(out / "best", device=device)
-            metrics = evaluate_prepared(best, prepare(test, model_config, settings, text_only, None, device.type),
+            metrics = evaluate_prepared(best, prepare(test, model_config, cache),
                                         text_only, train_config.eval_batch_size)
             write_report(metrics, out / "test_metrics.json", {"dataset": spec.dataset, "split": "test"})
             result["test"] = metrics
@@ -203,10 +200,11 @@ def evaluate_prepared(model: AdSentimentModel, prepared: list[Prepared], text_on
 def evaluate_checkpoint(checkpoint: Path, spec: DataSpec, split: str, settings: Any, json_path: Path | None,
                         text_only: bool = False, batch_size: int = 32, progress: bool = True) -> Metrics:
     """Metrics of a checkpoint on one split; writes the report JSON when ``json_path`` is given."""
-    device = pick_device(settings)
+    device = default_device(getattr(settings, "device", "auto"))
     model = AdSentimentModel.from_pretrained(checkpoint, device=device)
     examples = spec.load(split)
-    prepared = prepare(examples, model.config, settings, text_only, None, device.type)
+    cache = None if text_only else feature_cache(settings, model.config, device.type)
+    prepared = prepare(examples, model.config, cache)
     metrics = evaluate_prepared(model, prepared, text_only, batch_size, progress)
     if json_path is not None:
         write_report(metrics, json_path, {"checkpoint": str(checkpoint), "dataset": spec.dataset, "split": split,
