@@ -18,15 +18,7 @@ POLL_S = 0.2  # longest a poll waits before the follower checks its own timeout
 
 def publish(settings: Settings, ads: Sequence[AdUploaded]) -> None:
     """Send ads to the uploaded topic, keyed by ad_id, and wait until the broker has them."""
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(**producer_options(settings))
-    try:
-        for ad in ads:
-            producer.send(settings.topic_uploaded, key=ad.ad_id.encode(), value=encode(ad))
-        producer.flush()
-    finally:
-        producer.close()
+    publish_raw(settings, [(ad.ad_id, encode(ad)) for ad in ads])
 
 
 def publish_raw(settings: Settings, messages: Sequence[tuple[str, bytes]]) -> None:
