@@ -3,14 +3,20 @@
 Offsets are character offsets (Python ``str`` indices, end exclusive) into the text of the
 aspect's ``segment``: the ad copy (``text``) by default, or a generated text (caption, face
 descriptions, OCR) carried in ``generated`` so that every offset can be checked.
+
+Spans on generated texts are re-anchored at training and evaluation time to what the describe
+stage actually read (``training/data/anchors.py``): the snapshot is what the label was written
+on, not a promise that OCR or the face model will read exactly that.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.base import AdId, CappedText, Record, SegmentName, Sentiment
+from schemas.base import AdId, CappedText, Dimension, Record, SegmentName, Sentiment
 
 #: Generated segments an aspect may point into (everything except the ad copy itself).
 GENERATED_SEGMENTS: tuple[SegmentName, ...] = ("caption", "face", "ocr")
@@ -24,6 +30,7 @@ class AspectRecord(Record):
     term: str = Field(min_length=1, max_length=256, description="Exactly text[start:end]")
     sentiment: Sentiment
     segment: SegmentName = Field("ad_copy", description="Which text the offsets point into")
+    dimension: Dimension | None = Field(None, description="Gold attribute dimension, when labelled")
 
     @model_validator(mode="after")
     def _ordered(self) -> "AspectRecord":
@@ -53,6 +60,12 @@ class AdRecord(Record):
     category: str | None = Field(None, min_length=1, max_length=64, description="Product category (free text)")
     generated: GeneratedSnapshot | None = Field(
         None, description="Snapshot of the generated texts that non-ad_copy aspects point into")
+    template_segments: list[Literal["face"]] = Field(
+        default_factory=list, max_length=1,
+        description="Generated segments whose snapshot text is placed into N_z as written, in place of what the "
+                    "describe stage reads (a template face text on an image without that face)")
+    tones: list[str] = Field(default_factory=list, max_length=16,
+                             description="Writing tones of the ad (promotional, fear, question, ...), for analysis")
 
     def segment_text(self, segment: SegmentName) -> str | None:
         """The text a span of ``segment`` points into (None when the record has none)."""
@@ -62,6 +75,10 @@ class AdRecord(Record):
 
     @model_validator(mode="after")
     def _spans_match_text(self) -> "AdRecord":
+        for segment in self.template_segments:
+            if self.segment_text(segment) is None:
+                raise PydanticCustomError("missing_field", "template segment '{segment}' needs a generated.{segment} "
+                                          "text", {"segment": segment})
         by_segment: dict[str, list[AspectRecord]] = {}
         for index, aspect in enumerate(self.aspects):
             source = self.segment_text(aspect.segment)

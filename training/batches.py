@@ -15,6 +15,7 @@ from model.fusion.network import VisualBatch
 from model.labels import OVERALL_LABELS
 from schemas.description import Description
 from training.alignment import Placed, gold_tags, place_spans
+from training.anchors import anchor, anchor_counts, with_templates
 from training.data.examples import JmasaExample
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def attach_images(examples: Sequence[JmasaExample], config: ModelConfig, cache, 
     """Each example with its description, N_z (ablations applied), features and teacher row.
 
     ``cache`` is a :class:`training.features.FeatureCache` (None: text only); examples without an
-    image file stay text-only.
+    image file stay text-only. Template segments go into N_z and labels on generated texts are
+    re-anchored to the describe output (:mod:`training.anchors`).
     """
     prepared = [Prepared(e) for e in examples]
     with_image = [p for p in prepared if p.example.image_path is not None]
@@ -75,9 +77,13 @@ def attach_images(examples: Sequence[JmasaExample], config: ModelConfig, cache, 
         return prepared
     found = cache.get([p.example.image_path for p in with_image])
     for item, result in zip(with_image, found):
-        item.description = result.description
-        item.context = compose_context(result.description, config.ablation)
+        item.description = with_templates(result.description, item.example)
+        item.context = compose_context(item.description, config.ablation)
         item.features = result.features
+        item.example = anchor(item.example, item.description)
+    counts = anchor_counts([p.example for p in with_image])
+    if counts:
+        log.info("labels on generated texts found in the describe output: %s", counts)
     if teacher is not None and config.ablation.use_anp:
         rows = teacher.distributions([p.example.image_path for p in with_image], [p.description for p in with_image])
         for item, row in zip(with_image, rows):

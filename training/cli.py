@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class Dataset(str, Enum):
+    ads = "ads"
     twitter = "twitter"
     jsonl = "jsonl"
     ads_mini = "ads-mini"
@@ -23,10 +24,22 @@ class Dataset(str, Enum):
 class Split(str, Enum):
     dev = "dev"
     test = "test"
+    test_category = "test_category"
 
 
-DATASET_HELP = ("twitter: Twitter-2015/2017 (IJCAI-2019 .txt or .tsv) under --data-dir; jsonl: "
-                "{train,dev,test}.jsonl ad files under --data-dir; ads-mini: the bundled ad set.")
+DATASET_HELP = ("ads: the bundled ad corpus (adcorpus: 38 categories, image-side labels); twitter: Twitter-2015/2017 "
+                "(IJCAI-2019 .txt or .tsv) under --data-dir; jsonl: {train,dev,test}.jsonl ad files under --data-dir; "
+                "ads-mini: the earlier small bundled set.")
+IMAGES_HELP = "Images directory. ads, ads-mini default: <state dir>/<name>_images (rendered when missing)."
+
+
+def bundled_images(dataset: "Dataset", images_dir: Path | None, state_dir: Path) -> Path | None:
+    """``images_dir``, or for a bundled data set its rendered images (rendering what is missing)."""
+    from training.data.bundled import BUNDLED
+
+    if images_dir is not None or dataset.value not in BUNDLED:
+        return images_dir
+    return BUNDLED[dataset.value].ensure_images(state_dir)
 CONFIG_HELP = ('JSON file of overrides: {"preset": "tiny"|"offline", "model": {ModelConfig fields}, '
                '"train": {TrainConfig fields}}.')
 
@@ -40,10 +53,9 @@ def _logging() -> None:
 
 def train_command(
     ctx: typer.Context,
-    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads_mini,
+    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads,
     data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl).")] = None,
-    images_dir: Annotated[Path | None, typer.Option(
-        help="Images directory. ads-mini default: <state dir>/ads_mini_images (rendered when missing).")] = None,
+    images_dir: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (config, metrics.json, train.log, best/, last/).")] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs (default 5).")] = None,
     text_only: Annotated[bool, typer.Option("--text-only", help="Train the text-only view S (no images).")] = False,
@@ -62,7 +74,7 @@ def train_command(
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Deterministic CPU mode.")] = False,
     seed: Annotated[int | None, typer.Option(help="Random seed (default 13).")] = None,
     starter: Annotated[bool, typer.Option(
-        "--starter", help="Train (or reuse) the starter model on ads-mini with the offline backbones into the "
+        "--starter", help="Train (or reuse) the starter model on the ad corpus with the offline backbones into the "
                           "state dir's starter-model folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With --starter: retrain even when cached.")] = False,
 ) -> None:
@@ -73,7 +85,7 @@ def train_command(
     from model.fusion.errors import ModelError
     from training.config import TrainConfig, load_config_file
     from training.data.errors import DatasetError
-    from training.runs import DataSpec, ensure_ads_mini_images, train_run
+    from training.runs import DataSpec, train_run
 
     _logging()
     settings = settings_of(ctx)
@@ -99,8 +111,8 @@ def train_command(
         if top_v is not None:
             weights["top_v"] = None if top_v < 0 else top_v
         train_config = train_config.with_loss(**weights)
-        if dataset == Dataset.ads_mini and images_dir is None and not train_config.text_only:
-            images_dir = ensure_ads_mini_images(settings.state_dir / "ads_mini_images")
+        if not train_config.text_only:
+            images_dir = bundled_images(dataset, images_dir, settings.state_dir)
         spec = DataSpec(dataset.value, data_dir, images_dir)
         out = out or Path("runs") / f"{dataset.value}-{'text' if train_config.text_only else 'fused'}"
         result = train_run(model_config, train_config, spec, out, settings, teacher, resume)
@@ -118,11 +130,10 @@ def train_command(
 def evaluate_command(
     ctx: typer.Context,
     checkpoint: Annotated[Path, typer.Option(help="An adsent checkpoint directory (e.g. <run>/best).")],
-    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads_mini,
+    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads,
     data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl).")] = None,
     split: Annotated[Split, typer.Option(help="Split to score.")] = Split.test,
-    images_dir: Annotated[Path | None, typer.Option(
-        help="Images directory. ads-mini default: <state dir>/ads_mini_images (rendered when missing).")] = None,
+    images_dir: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the metrics JSON here.")] = None,
     text_only: Annotated[bool, typer.Option("--text-only", help="Score the text-only view S (ignore images).")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per forward pass.")] = 32,
@@ -131,13 +142,13 @@ def evaluate_command(
     from model.fusion.errors import ModelError
     from training.data.errors import DatasetError
     from training.metrics import format_table
-    from training.runs import DataSpec, ensure_ads_mini_images, evaluate_checkpoint
+    from training.runs import DataSpec, evaluate_checkpoint
 
     _logging()
     settings = settings_of(ctx)
     try:
-        if dataset == Dataset.ads_mini and images_dir is None and not text_only:
-            images_dir = ensure_ads_mini_images(settings.state_dir / "ads_mini_images")
+        if not text_only:
+            images_dir = bundled_images(dataset, images_dir, settings.state_dir)
         spec = DataSpec(dataset.value, data_dir, images_dir)
         metrics = evaluate_checkpoint(checkpoint, spec, split.value, settings, json_path, text_only, batch_size)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
@@ -151,9 +162,9 @@ def experiments_command(
     ctx: typer.Context,
     which: Annotated[list[str] | None, typer.Argument(
         help="Experiments to run: ablations, top-v, epsilon, depth (default: all).")] = None,
-    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads_mini,
+    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads,
     data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl).")] = None,
-    images_dir: Annotated[Path | None, typer.Option(help="Images directory (ads-mini: rendered when missing).")] = None,
+    images_dir: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
     out: Annotated[Path, typer.Option(help="Directory of the runs, tables (.md) and plots (.png).")] = Path(
         "runs/experiments"),
     quick: Annotated[bool, typer.Option("--quick", help="Few examples, one epoch: a smoke run of every variant.")] = False,
@@ -164,7 +175,7 @@ def experiments_command(
     from model.fusion.errors import ModelError
     from training.data.errors import DatasetError
     from training.experiments import EXPERIMENTS, run_experiments
-    from training.runs import DataSpec, ensure_ads_mini_images
+    from training.runs import DataSpec
 
     _logging()
     settings = settings_of(ctx)
@@ -173,8 +184,7 @@ def experiments_command(
     if unknown:
         fail(f"unknown experiments {unknown}; choose from {list(EXPERIMENTS)}")
     try:
-        if dataset == Dataset.ads_mini and images_dir is None:
-            images_dir = ensure_ads_mini_images(settings.state_dir / "ads_mini_images")
+        images_dir = bundled_images(dataset, images_dir, settings.state_dir)
         spec = DataSpec(dataset.value, data_dir, images_dir)
         written = run_experiments(chosen, spec, out, settings, quick=quick, epochs=epochs, config_file=config)
     except (ModelError, DatasetError, ValueError, OSError) as exc:

@@ -16,8 +16,9 @@ from model.fusion.inputs import Context, TextBatch, ViewTokenizer
 from model.fusion.network import FusionNetwork
 from model.labels import OVERALL_LABELS, dimension_of
 from schemas.events import AttributeSentiment
+from training.anchors import anchor_counts
 from training.batches import Prepared, collate
-from training.metrics import Metrics, evaluate
+from training.metrics import Metrics, ate_scores, evaluate, jmasa_scores, masc_scores, per_dimension_scores
 
 EMPTY_CONTEXT = Context("", ())
 
@@ -83,9 +84,42 @@ def _select(text: TextBatch, rows: list[int]) -> TextBatch:
 
 
 def score(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]], overall: Sequence[str]) -> Metrics:
-    """JMASA, ATE, MASC, overall (when gold labels exist) and per-dimension metrics."""
-    gold = [item.example.aspects for item in prepared]
-    gold_overall = [item.example.overall for item in prepared]
+    """JMASA, ATE, MASC, overall (when gold labels exist), per-dimension and per-segment metrics.
+
+    ``per_segment`` scores the spans of each segment (ad_copy, caption, face, ocr); the face
+    labels of real photos and of template face texts are also scored apart (``face_photo``,
+    ``face_template``): templates teach the tagger to read face text but prove little.
+    ``dimension_rule`` is the accuracy of the dimension rule on the gold spans that carry a gold
+    dimension; ``anchors`` counts the labels on generated texts found in the describe output.
+    """
+    examples = [item.example for item in prepared]
+    gold = [example.aspects for example in examples]
+    gold_overall = [example.overall for example in examples]
     has_overall = any(label is not None for label in gold_overall)
-    return evaluate(gold, spans, gold_overall if has_overall else None, list(overall) if has_overall else None,
-                    dimension=span_dimension)
+    metrics = evaluate(gold, spans, gold_overall if has_overall else None, list(overall) if has_overall else None,
+                       dimension=span_dimension)
+    segments = per_dimension_scores(gold, spans, lambda span: span.segment)
+    for name, templated in (("face_photo", False), ("face_template", True)):
+        rows = [i for i, e in enumerate(examples) if ("face" in e.template_segments) == templated
+                and any(s.segment == "face" for s in e.aspects)]
+        if rows:
+            faces = [[s for s in gold[i] if s.segment == "face"] for i in rows]
+            predicted = [[s for s in spans[i] if s.segment == "face"] for i in rows]
+            segments[name] = {"jmasa": jmasa_scores(faces, predicted), "ate": ate_scores(faces, predicted),
+                              "masc": masc_scores(faces, predicted)}
+    metrics["per_segment"] = segments
+    metrics["dimension_rule"] = dimension_rule_accuracy(gold)
+    metrics["anchors"] = anchor_counts(examples)
+    return metrics
+
+
+def dimension_rule_accuracy(gold: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """Accuracy of :func:`model.labels.dimension_of` against the gold dimensions, overall and per gold class."""
+    pairs = [(span.dimension, dimension_of(span.term, span.segment)) for spans in gold for span in spans
+             if getattr(span, "dimension", None) is not None]
+    per_class = {}
+    for name in sorted({g for g, _ in pairs}):
+        chosen = [p for g, p in pairs if g == name]
+        per_class[name] = {"accuracy": sum(p == name for p in chosen) / len(chosen), "support": len(chosen)}
+    return {"accuracy": sum(g == p for g, p in pairs) / len(pairs) if pairs else None, "support": len(pairs),
+            "per_class": per_class}

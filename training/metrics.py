@@ -66,6 +66,9 @@ def split_span(span: Span) -> tuple[Hashable, str]:
             raise MetricsInputError(f"a span tuple needs a location and a sentiment, got {span!r}")
         return span[:-1], span[-1]
     try:
+        location = getattr(span, "location", None)
+        if location is not None:
+            return location, span.sentiment
         return (getattr(span, "segment", "ad_copy"), span.start, span.end), span.sentiment
     except AttributeError as exc:
         raise MetricsInputError(f"a span needs start, end and sentiment, got {span!r}") from exc
@@ -223,12 +226,17 @@ def format_table(metrics: Metrics) -> str:
             shown = f"{100 * value:7.2f}%" if isinstance(value, (int, float)) else "      - "
             lines.append(f"{title:<12}{name:<11}{shown:>8}")
             title = ""
-    dimensions = metrics.get("per_dimension") or {}
-    if dimensions:
-        lines.append(f"{'dimension':<12}{'JMASA F1':>10}{'ATE F1':>10}{'gold':>7}")
-        for name, scores in dimensions.items():
-            lines.append(f"{name:<12}{100 * scores['jmasa']['f1']:9.2f}%{100 * scores['ate']['f1']:9.2f}%"
-                         f"{scores['jmasa']['gold']:>7}")
+    for heading, key in (("dimension", "per_dimension"), ("segment", "per_segment")):
+        groups = metrics.get(key) or {}
+        if groups:
+            lines.append(f"{heading:<14}{'JMASA P':>9}{'R':>8}{'F1':>8}{'ATE F1':>9}{'gold':>6}")
+            for name, scores in groups.items():
+                j = scores["jmasa"]
+                lines.append(f"{name:<14}{100 * j['precision']:8.2f}%{100 * j['recall']:7.2f}%{100 * j['f1']:7.2f}%"
+                             f"{100 * scores['ate']['f1']:8.2f}%{j['gold']:>6}")
+    rule = metrics.get("dimension_rule") or {}
+    if rule.get("accuracy") is not None:
+        lines.append(f"dimension rule accuracy {100 * rule['accuracy']:.2f}% on {rule['support']} gold spans")
     return "\n".join(lines)
 
 

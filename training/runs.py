@@ -17,13 +17,14 @@ from model.predict import AdSentimentModel
 from model.vision import default_device
 from training.batches import Prepared, attach_images
 from training.config import TrainConfig
+from training.data.bundled import BUNDLED
 from training.data.examples import JmasaExample
 from training.evaluation import predict_prepared, score
 from training.metrics import Metrics, format_table, write_report
 from training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
-DatasetName = Literal["twitter", "jsonl", "ads-mini"]
+DatasetName = Literal["twitter", "jsonl", "ads", "ads-mini"]
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -36,10 +37,8 @@ class DataSpec:
     images_dir: Path | None = None
 
     def load(self, split: str) -> list[JmasaExample]:
-        if self.dataset == "ads-mini":
-            from training.data.ads_mini import load_ads_mini
-
-            return load_ads_mini(split, self.images_dir)
+        if self.dataset in BUNDLED:
+            return BUNDLED[self.dataset].load(split, self.images_dir)
         if self.data_dir is None:
             raise ValueError(f"--data-dir is required for the {self.dataset} data set")
         if self.dataset == "jsonl":
@@ -50,20 +49,6 @@ class DataSpec:
 
         fmt = "txt" if (self.data_dir / f"{split}.txt").is_file() else "tsv"
         return load_twitter(self.data_dir, split, fmt, self.images_dir)
-
-
-def ensure_ads_mini_images(directory: Path) -> Path:
-    """Render the ads-mini images into ``directory`` when any is missing (deterministic PNGs)."""
-    from training.data.ads_mini import ADS_MINI_DIR, SPLITS
-    from training.data.jsonl import read_records
-    from training.data.render_ads import render_all
-
-    records = [r for split in SPLITS for r in read_records(ADS_MINI_DIR / f"{split}.jsonl")]
-    missing = [r for r in records if not (directory / (r.image or f"images/{r.ad_id}.png")).is_file()]
-    if missing:
-        log.info("rendering %d ads-mini images into %s", len(missing), directory)
-        render_all(missing, directory)
-    return directory
 
 
 def feature_cache(settings: Any, config: ModelConfig, device: str | None):  # noqa: ANN201
@@ -96,12 +81,13 @@ def add_file_log(run_dir: Path) -> logging.Handler:
 
 def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSpec, out: Path, settings: Any,
               teacher_file: Path | None = None, resume: bool = False, progress: bool = True,
-              evaluate_test: bool = True, image_filter: Any = None,
+              evaluate_test: bool = True, image_filter: Any = None, example_filter: Any = None,
               encoder_layers: int | None = None) -> dict[str, Any]:
     """Train, keep the best checkpoint in ``out/best``, evaluate it on test; returns metrics.json's content.
 
-    ``image_filter(example) -> bool`` keeps the image of only some training/dev examples (the
-    others train text-only): the starter model uses it to stay within its time budget.
+    ``example_filter(example) -> bool`` keeps only some training/dev examples and
+    ``image_filter(example) -> bool`` the image of only some of them (the others train text-only):
+    the starter model uses them to stay within its time budget.
     ``encoder_layers`` keeps only the lowest N layers of the text encoder (the depth sweep).
     """
     out = Path(out)
@@ -125,6 +111,8 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
             splits["train"] = splits["train"][: train_config.max_examples]
         if train_config.max_eval_examples:
             splits["dev"] = splits["dev"][: train_config.max_eval_examples]
+        if example_filter is not None:
+            splits = {k: [e for e in v if example_filter(e)] for k, v in splits.items()}
         if image_filter is not None:
             splits = {k: [e if image_filter(e) else _without_image(e) for e in v] for k, v in splits.items()}
         model = build_model(model_config, encoder_layers)

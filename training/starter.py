@@ -1,12 +1,15 @@
-"""The starter model: ads-mini train, offline backbones, within a CPU time budget; reused when cached.
+"""The starter model: the ad corpus (adcorpus) train split, offline backbones, within a CPU time
+budget; reused when cached.
 
-Time on a 2-core CPU is spent describing images (about 0.2 CPU-s each) and training. The starter
-can limit the images to the first ``images_per_category`` ads of each category (the others train
-on their copy alone: the S view, with an empty N_z and no visual prefix); by default every ad
-keeps its image. Descriptions and features are cached under the state dir, so a later run or a
-larger subset only describes what is new.
+Time on a 2-core CPU is spent describing images (about 0.3 CPU-s each with features) and
+training. The starter trains on a documented sample: the first ``train_per_category`` training
+ads (by id) of each category, and the first ``dev_per_category`` dev ads for early stopping;
+``images_per_category`` can further limit which of them keep their image (the others train on
+their copy alone: the S view, with an empty N_z and no visual prefix). Descriptions and features
+are cached under the state dir, so a later run or a larger sample only describes what is new.
+The full-corpus model is one command: ``adsent train --dataset ads --out runs/ads``.
 
-The starter is keyed by a fingerprint of its configs, the ads-mini files and the describe
+The starter is keyed by a fingerprint of its configs, the corpus files and the describe
 configuration; ``ensure_starter`` reuses a model whose fingerprint matches.
 """
 
@@ -31,11 +34,13 @@ FINGERPRINT_FILE = "starter.json"
 
 @dataclass(frozen=True)
 class StarterConfig:
-    # With describe at ~0.2 CPU-s per ad, every ad keeps its image (the limits are for slower setups);
-    # dev ads keep theirs too, so early stopping scores the fused view the workers serve.
-    images_per_category: int = 1000  # training ads per category that keep their image
-    dev_images_per_category: int = 1000  # dev ads per category scored with their image
-    max_length: int = 128  # ad copy (<= ~75 tokens in ads-mini) + N_z
+    dataset: str = "ads"
+    train_per_category: int = 1000  # training ads per category (the sample the starter learns from)
+    dev_per_category: int = 1000  # dev ads per category scored for early stopping
+    # Every sampled ad keeps its image (the limits are for slower setups); dev ads keep theirs too,
+    # so early stopping scores the fused view the workers serve.
+    images_per_category: int = 1000
+    max_length: int = 160  # ad copy (<= ~120 tokens) + N_z
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=6, batch_size=16, lr_pretrained=1e-4, lr_new=1e-3, freeze_layers=3, patience=2))
 
@@ -54,43 +59,46 @@ def starter_model_config(settings: Any, config: StarterConfig) -> ModelConfig:
     return replace(model, text=replace(model.text, max_length=config.max_length))
 
 
-def kept_image_ids(config: StarterConfig) -> frozenset[str]:
-    """Ids of the ads that keep their image: the first N (by id) of each category in train and dev."""
-    from training.data.ads_mini import load_ads_mini
-
-    kept: set[str] = set()
-    for split, count in (("train", config.images_per_category), ("dev", config.dev_images_per_category)):
-        by_category: dict[str, list[str]] = {}
-        for example in load_ads_mini(split):
-            by_category.setdefault(example.category or "", []).append(example.example_id)
-        for ids in by_category.values():
-            kept.update(sorted(ids)[:count])
-    return frozenset(kept)
+def first_per_category(examples: list[JmasaExample], count: int) -> frozenset[str]:
+    """Ids of the first ``count`` examples (by id) of each category."""
+    by_category: dict[str, list[str]] = {}
+    for example in examples:
+        by_category.setdefault(example.category or "", []).append(example.example_id)
+    return frozenset(i for ids in by_category.values() for i in sorted(ids)[:count])
 
 
-def image_filter(config: StarterConfig):  # noqa: ANN201
-    kept = kept_image_ids(config)
-    return lambda example: example.example_id in kept
+def sample_filters(config: StarterConfig):  # noqa: ANN201
+    """``(keep_example, keep_image)`` predicates of the starter's sample."""
+    from training.data.bundled import BUNDLED
+
+    data = BUNDLED[config.dataset]
+    train, dev = data.load("train"), data.load("dev")
+    kept = first_per_category(train, config.train_per_category) | first_per_category(dev, config.dev_per_category)
+    with_image = (first_per_category(train, config.images_per_category)
+                  | first_per_category(dev, config.images_per_category))
+    return (lambda example: example.example_id in kept), (lambda example: example.example_id in with_image)
 
 
 def fingerprint(settings: Any, config: StarterConfig, model: ModelConfig) -> str:
     from model.describe import DescribeConfig
-    from training.data.ads_mini import ADS_MINI_DIR, SPLITS
+    from training.data.bundled import BUNDLED
     from training.features import describe_key
 
     digest = hashlib.sha256()
     digest.update(json.dumps({"starter": asdict(config), "model": model.to_dict(),
                               "describe": describe_key(DescribeConfig.from_settings(settings))},
                              sort_keys=True, default=str).encode())
-    for split in SPLITS:
-        digest.update((ADS_MINI_DIR / f"{split}.jsonl").read_bytes())
+    data = BUNDLED[config.dataset]
+    for split in ("train", "dev"):
+        digest.update(data.path(split).read_bytes())
     return digest.hexdigest()[:20]
 
 
 def ensure_starter(settings: Any, config: StarterConfig = StarterConfig(), force: bool = False,
                    progress: bool = True) -> StarterResult:
     """Train the starter model into ``settings.starter_model_dir``, or reuse it when its fingerprint matches."""
-    from training.runs import DataSpec, ensure_ads_mini_images, train_run
+    from training.data.bundled import BUNDLED
+    from training.runs import DataSpec, train_run
 
     started = time.perf_counter()
     target = Path(settings.starter_model_dir)
@@ -104,12 +112,13 @@ def ensure_starter(settings: Any, config: StarterConfig = StarterConfig(), force
             return StarterResult(target, True, seconds, saved.get("metrics", {}),
                                  f"reused the starter model in {target} (same config and data, trained "
                                  f"{saved.get('trained_at')}, {saved.get('seconds', 0):.0f} s); --force retrains")
-    images = ensure_ads_mini_images(Path(settings.state_dir) / "ads_mini_images")
+    images = BUNDLED[config.dataset].ensure_images(Path(settings.state_dir))
+    keep_example, keep_image = sample_filters(config)
     run_dir = Path(settings.state_dir) / "starter-runs" / key
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    result = train_run(model, config.train, DataSpec("ads-mini", None, images), run_dir, settings,
-                       progress=progress, evaluate_test=False, image_filter=image_filter(config))
+    result = train_run(model, config.train, DataSpec(config.dataset, None, images), run_dir, settings,
+                       progress=progress, evaluate_test=False, image_filter=keep_image, example_filter=keep_example)
     staging = target.with_name(target.name + ".new")
     if staging.exists():
         shutil.rmtree(staging)

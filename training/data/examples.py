@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.base import SegmentName, Sentiment
+from schemas.base import Dimension, SegmentName, Sentiment
 
 
 @dataclass(frozen=True)
@@ -17,11 +17,20 @@ class AspectSpan:
     term: str
     sentiment: Sentiment
     segment: SegmentName = "ad_copy"
+    dimension: Dimension | None = None  # gold dimension, when labelled
+    resolved: bool = True  # False: a generated-text label the describe stage's output does not hold
 
     @property
-    def key(self) -> tuple[str, int, int, str]:
-        """``(segment, start, end, sentiment)``: what the metrics compare."""
-        return (self.segment, self.start, self.end, self.sentiment)
+    def location(self) -> tuple:
+        """Where the span sits, as the metrics compare it; an unresolved label matches no prediction."""
+        if not self.resolved:
+            return (self.segment, "unresolved", self.start, self.end)
+        return (self.segment, self.start, self.end)
+
+    @property
+    def key(self) -> tuple:
+        """``(*location, sentiment)``: what the metrics compare."""
+        return (*self.location, self.sentiment)
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,8 @@ class JmasaExample:
     """One JMASA sequence: the ad copy (or tweet), all its aspect spans, an optional image.
 
     ``generated`` holds ``(segment, text)`` pairs for spans that point into generated texts
-    (caption, face, OCR); ``image_path`` is None when no image is available.
+    (caption, face, OCR); ``template_segments`` names those whose text replaces the describe
+    stage's output in N_z (template face texts); ``image_path`` is None when no image is available.
     """
 
     example_id: str
@@ -40,6 +50,8 @@ class JmasaExample:
     image_ref: str | None = None
     category: str | None = None
     generated: tuple[tuple[SegmentName, str], ...] = field(default=())
+    template_segments: tuple[SegmentName, ...] = ()  # generated texts placed into N_z as written
+    tones: tuple[str, ...] = ()
 
     def segment_text(self, segment: SegmentName) -> str | None:
         if segment == "ad_copy":

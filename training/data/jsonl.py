@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 def record_to_example(record: AdRecord, images_dir: Path | None) -> JmasaExample:
     """The in-memory example of a validated record; ``image`` resolves against ``images_dir``."""
-    spans = tuple(sorted((AspectSpan(a.start, a.end, a.term, a.sentiment, a.segment) for a in record.aspects),
-                         key=lambda span: (span.segment, span.start)))
+    spans = tuple(sorted((AspectSpan(a.start, a.end, a.term, a.sentiment, a.segment, a.dimension)
+                          for a in record.aspects), key=lambda span: (span.segment, span.start)))
     image_path = None
     if record.image is not None and images_dir is not None and "://" not in record.image:
         image_path = images_dir / record.image
@@ -27,7 +27,7 @@ def record_to_example(record: AdRecord, images_dir: Path | None) -> JmasaExample
     if record.generated is not None:
         generated = tuple((name, text) for name, text in record.generated.model_dump().items() if text is not None)
     return JmasaExample(record.ad_id, record.text, spans, record.overall, image_path, record.image,
-                        record.category, generated)
+                        record.category, generated, tuple(record.template_segments), tuple(record.tones))
 
 
 def read_records(path: Path | str) -> list[AdRecord]:

@@ -43,13 +43,25 @@ CATEGORY_HUES: dict[str, float] = {
 SENTIMENT_TONES: dict[str, tuple[float, float]] = {
     "positive": (0.55, 0.95), "neutral": (0.12, 0.8), "negative": (0.35, 0.3),
 }
-# (source, crop box) of real person photos; boxes hold a detected face with head and shoulders.
-PERSON_CROPS: tuple[tuple[str, tuple[int, int, int, int]], ...] = (
-    ("astronaut", (130, 20, 320, 260)),
-    ("zidane.jpg", (840, 30, 1120, 400)),
-    ("zidane.jpg", (500, 200, 730, 520)),
-    ("bus.jpg", (60, 380, 210, 600)),
-    ("bus.jpg", (220, 390, 360, 600)),
+
+
+@dataclass(frozen=True)
+class PersonPhoto:
+    """A crop of a real photo holding one face (head and shoulders), labelled by what a person sees."""
+
+    source: str  # "astronaut" (scikit-image) or a file of ultralytics' assets/
+    crop: tuple[int, int, int, int]
+    person: str  # the person word of the describe stage's face sentence
+    expression: str  # the expression a person sees
+    clear: bool  # the expression is unambiguous (what the face target is measured on)
+
+
+PERSON_PHOTOS: tuple[PersonPhoto, ...] = (
+    PersonPhoto("astronaut", (130, 20, 320, 260), "woman", "happy", True),
+    PersonPhoto("zidane.jpg", (840, 30, 1120, 400), "man", "neutral", False),
+    PersonPhoto("zidane.jpg", (500, 200, 730, 520), "man", "angry", True),
+    PersonPhoto("bus.jpg", (60, 380, 210, 600), "man", "neutral", False),
+    PersonPhoto("bus.jpg", (220, 390, 360, 600), "man", "neutral", False),
 )
 
 
@@ -126,6 +138,16 @@ def palette(category: str | None, sentiment: str | None, seed: bytes) -> dict[st
     return {"background": rgb(hue, saturation, value), "accent": rgb(hue + 0.5, saturation + 0.2, 0.9 if dark else 0.5),
             "shape": rgb(hue + 0.08, saturation + 0.3, value * 0.7 if not dark else 0.75),
             "text": (245, 245, 245) if dark or sentiment == "positive" and value < 0.7 else (25, 25, 30)}
+
+
+def colour_name(rgb: tuple[int, int, int]) -> str:
+    """The describe stage's name for one colour (red, teal, grey, ...)."""
+    import numpy as np
+
+    from model.describe.colors import _names
+
+    hsv = np.asarray(Image.new("RGB", (1, 1), rgb).convert("HSV"), dtype=np.float32) / 255.0
+    return str(_names(hsv)[0, 0])
 
 
 def slogan_of(text: str, config: RenderConfig) -> str:
@@ -208,14 +230,17 @@ def draw_shape(draw: ImageDraw.ImageDraw, category: str | None, box: tuple[int, 
 
 def person_crop(seed: bytes, height: int) -> Image.Image:
     """A real photo of a person (head and shoulders), scaled to ``height``."""
-    source, crop = PERSON_CROPS[seed[3] % len(PERSON_CROPS)]
-    image = _source_photo(source).crop(crop)
+    photo = PERSON_PHOTOS[seed[3] % len(PERSON_PHOTOS)]
+    image = _source_photo(photo.source).crop(photo.crop)
     width = round(image.width * height / image.height)
     return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def render_ad(record: AdRecord, config: RenderConfig = RenderConfig()) -> Image.Image:
-    """The ad image of one record (deterministic)."""
+    """The ad image of one record (deterministic): an adcorpus layout when the record carries its
+    slogan (``generated.ocr``), else the ads-mini layout."""
+    if record.generated is not None and record.generated.ocr:
+        return render_corpus_ad(record, config)
     seed = digest(record.ad_id)
     colours = palette(record.category, record.overall, seed)
     image = Image.new("RGB", (config.width, config.height), colours["background"])
@@ -242,6 +267,77 @@ def render_ad(record: AdRecord, config: RenderConfig = RenderConfig()) -> Image.
     brand = brand_of(record)
     draw.text((config.width - config.margin, config.height - config.margin // 2), brand,
               font=_font(config.brand_font_size, False), fill=colours["text"], anchor="rs")
+    return image
+
+
+def corpus_fonts() -> tuple[Path, ...]:
+    """Bold and regular faces in several families (DejaVu and STIX, shipped with matplotlib)."""
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    names = ("DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSans-BoldOblique.ttf",
+             "DejaVuSerif-BoldItalic.ttf", "STIXGeneralBol.ttf", "DejaVuSans.ttf", "DejaVuSerif.ttf")
+    found = tuple(folder / name for name in names if (folder / name).is_file())
+    return found or (find_font(True),)
+
+
+@lru_cache(maxsize=None)
+def _font_file(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
+def _contrasting(background: tuple[int, int, int], seed: int) -> tuple[int, int, int]:
+    """A text colour that stands out from ``background``: light on dark, dark on light, tinted."""
+    light = sum(background) / 3 > 140
+    hue = seed / 256
+    value = 0.18 if light else 0.97
+    return tuple(round(255 * c) for c in colorsys.hsv_to_rgb(hue, 0.35 if seed % 3 else 0.0, value))
+
+
+def render_corpus_ad(record: AdRecord, config: RenderConfig = RenderConfig()) -> Image.Image:
+    """An adcorpus image: the slogan in one of several fonts, sizes, colours and placements over a
+    plain, gradient or banded background, a product shape and, when the record labels a real
+    face (not a template), the person photo ``PERSON_PHOTOS[seed[3]]``."""
+    seed = digest(record.ad_id)
+    colours = palette(record.category, record.overall, seed)
+    image = Image.new("RGB", (config.width, config.height), colours["background"])
+    draw = ImageDraw.Draw(image)
+    style = seed[5] % 3
+    if style == 1:  # vertical gradient into the accent colour
+        for y in range(config.height):
+            t = 0.6 * y / config.height
+            draw.line([(0, y), (config.width, y)],
+                      fill=tuple(round(a * (1 - t) + b * t) for a, b in zip(colours["background"], colours["accent"])))
+    elif style == 2:  # a band behind the product
+        top = config.height // 2 + seed[2] % 60
+        draw.rectangle((0, top, config.width, top + config.height // 4), fill=colours["accent"])
+    photo = any(a.segment == "face" for a in record.aspects) and "face" not in record.template_segments
+    size = config.shape_size - 30 + seed[6] % 60
+    left = config.width - config.margin - size if photo else config.margin + seed[7] % (config.width - size - 2 * config.margin)
+    top = config.height - config.margin - size
+    draw_shape(draw, None, (left, top, left + size, top + size), colours["shape"], colours["accent"])
+    if photo:
+        person = person_crop(seed, config.person_height - 40 + seed[8] % 60)
+        if seed[17] % 2:
+            person = person.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        image.paste(person, (config.margin, config.height - config.margin - person.height))
+    fonts = corpus_fonts()
+    font = _font_file(str(fonts[seed[18] % len(fonts)]), config.slogan_font_size - 8 + seed[19] % 16)
+    wrap = max(10, round(config.slogan_wrap_chars * config.slogan_font_size / font.size))
+    lines = textwrap.wrap(record.generated.ocr, wrap)[:config.slogan_max_lines]
+    line_height = round(font.size * 1.25)
+    block = line_height * len(lines)
+    y = (config.margin, config.height // 3 - block // 2, config.margin + 10)[seed[20] % 3]
+    boxed = seed[21] % 4 == 0
+    fill = _contrasting(colours["background"], seed[22])
+    for line in lines:
+        width = draw.textlength(line, font=font)
+        x = config.margin if seed[23] % 2 else round((config.width - width) / 2)
+        if boxed:
+            draw.rectangle((x - 8, y - 4, x + width + 8, y + line_height), fill=colours["shape"])
+        draw.text((x, y), line, font=font,
+                  fill=_contrasting(colours["shape"], seed[22]) if boxed else fill)
+        y += line_height
     return image
 
 
