@@ -18,7 +18,7 @@ help:  ## List the targets
 
 demo: setup system-deps  ## Run the main job: train (or reuse) the starter model, then ads through the pipeline
 	$(BIN)/adsent train --starter
-	$(BIN)/adsent demo --ads-jsonl training/data/ads_mini/test.jsonl --images-dir .adsent/ads_mini_images
+	$(BIN)/adsent demo --ads-jsonl training/data/adcorpus/test.jsonl --images-dir .adsent/adcorpus_images
 
 test: setup system-deps  ## Run the whole test suite (what CI runs)
 	$(BIN)/python -m pytest

@@ -34,20 +34,21 @@ def sample_batch(settings: Settings, ads_jsonl: Path | None, images_dir: Path | 
 
 
 def _ads_from_jsonl(path: Path, images_dir: Path | None, limit: int, run_id: str) -> list[AdUploaded]:
-    ads = []
+    """Up to ``limit`` ads with an image, spread evenly over the file (so over its categories)."""
     root = images_dir or path.parent
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if line.strip()]
+    step = max(1, len(lines) // limit) if limit else 1
+    ads = []
+    for number, line in lines[::step]:
         if len(ads) >= limit:
             break
-        if not line.strip():
-            continue
         record = decode(line.encode(), AdRecord)
         if record.image is None:
             continue
         image_path = root / record.image
         if not image_path.is_file():
             raise OSError(f"{path}:{number}: image {image_path} is missing (render them with "
-                          "`python -m training.data.render_ads --out DIR` and pass --images-dir DIR)")
+                          "`python -m training.data.render_ads --data DIR --out IMAGES` and pass --images-dir IMAGES)")
         ads.append(AdUploaded(ad_id=f"{record.ad_id}-{run_id}", image=ImageRef(data=image_path.read_bytes()),
                               text=record.text, platform="demo", metadata={"source": path.name}))
     return ads

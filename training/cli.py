@@ -121,10 +121,10 @@ def train_command(
     summary = result["summary"]
     typer.echo(f"best dev JMASA F1 {summary.get('best_dev_jmasa_f1')} at epoch {summary['best_epoch']}; "
                f"{summary['total_seconds']:.0f} s; run directory {out}")
-    if "test" in result:
-        from training.metrics import format_table
+    from training.metrics import format_table
 
-        typer.echo("test:\n" + format_table(result["test"]))
+    for name in (k for k in result if k.startswith("test")):
+        typer.echo(f"{name}:\n" + format_table(result[name]))
 
 
 def evaluate_command(

@@ -94,7 +94,7 @@ def run_experiments(names: list[str], spec: DataSpec, out: Path, settings: Any, 
             log.info("experiment %s: %s", name, variant.name)
             result = train_run(run_model, run_train, spec, out / name / slug(variant.name), settings,
                                progress=not quick, encoder_layers=variant.encoder_layers)
-            rows.append((variant, result.get("test", {}), result.get("summary", {})))
+            rows.append((variant, {k: v for k, v in result.items() if k.startswith("test")}, result.get("summary", {})))
         written.append(write_table(out / f"{name}.md", TITLES[name], rows, quick))
         written.append(write_plot(out / f"{name}.png", TITLES[name], rows, sweep=name != "ablations"))
     return written
@@ -105,19 +105,32 @@ def _pct(metrics: dict[str, Any], key: str, name: str) -> str:
     return f"{100 * value:.1f}" if isinstance(value, (int, float)) else "-"
 
 
+SEGMENT_COLUMNS = ("ad_copy", "ocr", "face_photo", "face_template", "caption")
+
+
 def write_table(path: Path, title: str, rows: list, quick: bool) -> Path:
+    """One table per test split: JMASA, ATE, MASC, overall, and JMASA F1 per segment."""
     lines = [f"# {title}", ""]
     if quick:
         lines += ["Quick mode (a few examples, one epoch): a smoke run, not a result.", ""]
-    lines += ["| variant | JMASA P | JMASA R | JMASA F1 | ATE F1 | MASC acc | overall acc | best dev F1 |",
-              "|---|---|---|---|---|---|---|---|"]
-    for variant, test, summary in rows:
-        dev = summary.get("best_dev_jmasa_f1")
-        lines.append(f"| {variant.name} | {_pct(test, 'jmasa', 'precision')} | {_pct(test, 'jmasa', 'recall')} | "
-                     f"{_pct(test, 'jmasa', 'f1')} | {_pct(test, 'ate', 'f1')} | {_pct(test, 'masc', 'accuracy')} | "
-                     f"{_pct(test, 'overall', 'accuracy')} | {f'{100 * dev:.1f}' if dev is not None else '-'} |")
+    splits = sorted({name for _, tests, _ in rows for name in tests}, key=lambda n: (n != "test", n))
+    for split in splits:
+        lines += [f"## {split}", "",
+                  "| variant | JMASA P | JMASA R | JMASA F1 | ATE F1 | MASC acc | overall acc | "
+                  + " | ".join(f"{c} F1" for c in SEGMENT_COLUMNS) + " | best dev F1 |",
+                  "|---|---|---|---|---|---|---|" + "---|" * len(SEGMENT_COLUMNS) + "---|"]
+        for variant, tests, summary in rows:
+            test = tests.get(split, {})
+            segments = test.get("per_segment") or {}
+            dev = summary.get("best_dev_jmasa_f1")
+            lines.append(f"| {variant.name} | {_pct(test, 'jmasa', 'precision')} | {_pct(test, 'jmasa', 'recall')} | "
+                         f"{_pct(test, 'jmasa', 'f1')} | {_pct(test, 'ate', 'f1')} | {_pct(test, 'masc', 'accuracy')} | "
+                         f"{_pct(test, 'overall', 'accuracy')} | "
+                         + " | ".join(_pct(segments.get(c) or {}, "jmasa", "f1") for c in SEGMENT_COLUMNS)
+                         + f" | {f'{100 * dev:.1f}' if dev is not None else '-'} |")
+        lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
 
@@ -128,7 +141,7 @@ def write_plot(path: Path, title: str, rows: list, sweep: bool) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    f1 = [100 * ((test.get("jmasa") or {}).get("f1") or 0.0) for _, test, _ in rows]
+    f1 = [100 * ((tests.get("test", {}).get("jmasa") or {}).get("f1") or 0.0) for _, tests, _ in rows]
     labels = [str(v.x) if sweep else v.name for v, _, _ in rows]
     figure, axis = plt.subplots(figsize=(7, 4 if sweep else 0.45 * len(rows) + 1.5))
     if sweep:

@@ -36,6 +36,12 @@ class DataSpec:
     data_dir: Path | None = None
     images_dir: Path | None = None
 
+    def test_splits(self) -> tuple[str, ...]:
+        """The evaluation splits scored at the end of a run: every test split of a bundled set, else test."""
+        if self.dataset in BUNDLED:
+            return tuple(s for s in BUNDLED[self.dataset].splits if s.startswith("test"))
+        return ("test",)
+
     def load(self, split: str) -> list[JmasaExample]:
         if self.dataset in BUNDLED:
             return BUNDLED[self.dataset].load(split, self.images_dir)
@@ -136,14 +142,16 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
         summary["prepare_seconds"] = prep_seconds
         result: dict[str, Any] = {"summary": summary}
         if evaluate_test:
-            test = spec.load("test")
-            if train_config.max_eval_examples:
-                test = test[: train_config.max_eval_examples]
             best = AdSentimentModel.from_pretrained(out / "best", device=device)
-            metrics = evaluate_prepared(best, prepare(test, model_config, cache),
-                                        text_only, train_config.eval_batch_size)
-            write_report(metrics, out / "test_metrics.json", {"dataset": spec.dataset, "split": "test"})
-            result["test"] = metrics
+            for split in spec.test_splits():
+                test = spec.load(split)
+                if train_config.max_eval_examples:
+                    test = test[: train_config.max_eval_examples]
+                metrics = evaluate_prepared(best, prepare(test, model_config, cache),
+                                            text_only, train_config.eval_batch_size)
+                name = "test" if split == "test" else f"test_{split.removeprefix('test_')}"
+                write_report(metrics, out / f"{name}_metrics.json", {"dataset": spec.dataset, "split": split})
+                result[name] = metrics
         summary["total_seconds"] = time.perf_counter() - started
         trainer.write_metrics(summary, {k: v for k, v in result.items() if k != "summary"})
         log.info("run %s done in %.1f s", out, summary["total_seconds"])

@@ -35,8 +35,8 @@ FINGERPRINT_FILE = "starter.json"
 @dataclass(frozen=True)
 class StarterConfig:
     dataset: str = "ads"
-    train_per_category: int = 1000  # training ads per category (the sample the starter learns from)
-    dev_per_category: int = 1000  # dev ads per category scored for early stopping
+    train_per_category: int = 30  # training ads per category: the sample the starter learns from (~960 of ~1,450)
+    dev_per_category: int = 4  # dev ads per category scored for early stopping (~130)
     # Every sampled ad keeps its image (the limits are for slower setups); dev ads keep theirs too,
     # so early stopping scores the fused view the workers serve.
     images_per_category: int = 1000

@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 
 from schemas.dataset import AdRecord
+from training.data.adcorpus import ADCORPUS_DIR
 from training.data.bundled import BUNDLED
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s+[-•–]\s+")
@@ -117,8 +120,24 @@ def markdown(splits: dict[str, list[AdRecord]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    print(markdown(load_records()))
+def write_card(table: str) -> Path:
+    """Put ``table`` between the stats markers of the data card."""
+    card = ADCORPUS_DIR / "README.md"
+    text = card.read_text(encoding="utf-8")
+    start, end = "<!-- stats:start -->\n", "\n<!-- stats:end -->"
+    head, rest = text.split(start, 1)
+    card.write_text(head + start + table + end + rest.split(end, 1)[1], encoding="utf-8")
+    return card
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Figures of the adcorpus splits (Markdown).")
+    parser.add_argument("--write-card", action="store_true", help="also write them into the data card README.md")
+    args = parser.parse_args(argv)
+    table = markdown(load_records())
+    print(table)
+    if args.write_card:
+        print(f"wrote {write_card(table)}")
 
 
 if __name__ == "__main__":
