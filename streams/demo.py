@@ -1,7 +1,7 @@
 """``adsent demo``: the main job on the embedded default, end to end.
 
 Starts the embedded broker (unless a cluster is configured), a worker with the served model in a
-subprocess (it serves /metrics while the demo runs), publishes sample ads (ads-mini test ads with
+subprocess (it serves /metrics while the demo runs), publishes sample ads (ad-corpus test ads with
 their rendered images, the real photos that ship in packages, and two deliberately broken ads),
 prints each ad's attribute-sentiment pairs as they arrive, then a summary, and shuts down cleanly.
 """
@@ -20,7 +20,7 @@ from schemas.cli_support import fail, settings_of
 def demo_command(
     ctx: typer.Context,
     ads_jsonl: Path = typer.Option(None, exists=True, dir_okay=False,
-                                   help="Ads in the project's JSONL format to publish (e.g. the ads-mini test split)."),
+                                   help="Ads in the project's JSONL format to publish (e.g. the ad corpus's test split)."),
     images_dir: Path = typer.Option(None, file_okay=False, help="Where the JSONL's relative image paths resolve."),
     limit: int = typer.Option(24, min=0, help="Publish at most this many ads from --ads-jsonl."),
     photos: int = typer.Option(6, min=0, max=100, help="How many ads with real photos from packages to add."),

@@ -135,10 +135,14 @@ def evaluate_command(
     split: Annotated[Split, typer.Option(help="Split to score.")] = Split.test,
     images_dir: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the metrics JSON here.")] = None,
+    errors: Annotated[Path | None, typer.Option(
+        "--errors", help="Write the examples with a missed, spurious or wrongly signed span, or a wrong overall "
+                         "label, here (JSON lines), for error analysis.")] = None,
     text_only: Annotated[bool, typer.Option("--text-only", help="Score the text-only view S (ignore images).")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per forward pass.")] = 32,
 ) -> None:
-    """Score a checkpoint: JMASA P/R/F1, ATE F1, MASC accuracy/macro-F1, overall sentiment, per dimension."""
+    """Score a checkpoint: JMASA P/R/F1, ATE F1, MASC accuracy/macro-F1, overall sentiment, per dimension and
+    per segment (ad copy, caption, face, OCR), and the dimension rule's accuracy."""
     from model.fusion.errors import ModelError
     from training.data.errors import DatasetError
     from training.metrics import format_table
@@ -150,7 +154,8 @@ def evaluate_command(
         if not text_only:
             images_dir = bundled_images(dataset, images_dir, settings.state_dir)
         spec = DataSpec(dataset.value, data_dir, images_dir)
-        metrics = evaluate_checkpoint(checkpoint, spec, split.value, settings, json_path, text_only, batch_size)
+        metrics = evaluate_checkpoint(checkpoint, spec, split.value, settings, json_path, text_only, batch_size,
+                                      errors_path=errors)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))
     typer.echo(format_table(metrics))
@@ -161,7 +166,7 @@ def evaluate_command(
 def experiments_command(
     ctx: typer.Context,
     which: Annotated[list[str] | None, typer.Argument(
-        help="Experiments to run: ablations, top-v, epsilon, depth (default: all).")] = None,
+        help="Experiments to run: ablations (one part left out at a time), paper-ablations (the level pairs of Table 2), top-v, epsilon, depth (default: all).")] = None,
     dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads,
     data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl).")] = None,
     images_dir: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,

@@ -123,3 +123,24 @@ def dimension_rule_accuracy(gold: Sequence[Sequence[Any]]) -> dict[str, Any]:
         per_class[name] = {"accuracy": sum(p == name for p in chosen) / len(chosen), "support": len(chosen)}
     return {"accuracy": sum(g == p for g, p in pairs) / len(pairs) if pairs else None, "support": len(pairs),
             "per_class": per_class}
+
+
+def disagreements(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]],
+                  overall: Sequence[str]) -> list[dict[str, Any]]:
+    """The examples whose predicted spans or overall label differ from the gold ones, for error analysis:
+    per example the missed gold spans, the spurious predictions and the wrong sentiments (term, segment)."""
+    rows = []
+    for item, predicted, label in zip(prepared, spans, overall):
+        example = item.example
+        gold = {span.location: span for span in example.aspects}
+        found = {(p.segment, p.start, p.end): p for p in predicted}
+        missed = [(g.term, g.segment, g.sentiment) for loc, g in gold.items() if loc not in found]
+        spurious = [(p.term, p.segment, p.sentiment) for loc, p in found.items() if loc not in gold]
+        wrong = [(g.term, g.segment, g.sentiment, found[loc].sentiment) for loc, g in gold.items()
+                 if loc in found and found[loc].sentiment != g.sentiment]
+        if missed or spurious or wrong or (example.overall and label != example.overall):
+            rows.append({"id": example.example_id, "category": example.category, "text": example.text,
+                         "generated": dict(example.generated), "overall": [example.overall, label],
+                         "missed": missed, "spurious": spurious, "wrong_sentiment": wrong})
+    return rows
+

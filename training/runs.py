@@ -19,7 +19,7 @@ from training.batches import Prepared, attach_images
 from training.config import TrainConfig
 from training.data.bundled import BUNDLED
 from training.data.examples import JmasaExample
-from training.evaluation import predict_prepared, score
+from training.evaluation import disagreements, predict_prepared, score
 from training.metrics import Metrics, format_table, write_report
 from training.trainer import Trainer, seed_everything
 
@@ -113,6 +113,8 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
                       "images_dir": str(spec.images_dir) if spec.images_dir else None},
              "teacher_file": str(teacher_file) if teacher_file else None}, indent=2))
         splits = {name: spec.load(name) for name in ("train", "dev")}
+        if spec.images_dir is None and not text_only:
+            log.info("no images directory: every example trains on its text alone (the S view)")
         if train_config.max_examples:
             splits["train"] = splits["train"][: train_config.max_examples]
         if train_config.max_eval_examples:
@@ -186,22 +188,28 @@ def _without_image(example: JmasaExample) -> JmasaExample:
 
 
 def evaluate_prepared(model: AdSentimentModel, prepared: list[Prepared], text_only: bool,
-                      batch_size: int = 32, progress: bool = False) -> Metrics:
+                      batch_size: int = 32, progress: bool = False, errors_path: Path | None = None) -> Metrics:
+    """Metrics of ``model`` on prepared examples; with ``errors_path``, the examples it got wrong as JSON lines."""
     views = ViewTokenizer(model.tokenizer, model.config.text.max_length)
     spans, overall = predict_prepared(model.network, views, model.config, prepared, batch_size, text_only,
                                       model.device, progress)
+    if errors_path is not None:
+        rows = disagreements(prepared, spans, overall)
+        Path(errors_path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return score(prepared, spans, overall)
 
 
 def evaluate_checkpoint(checkpoint: Path, spec: DataSpec, split: str, settings: Any, json_path: Path | None,
-                        text_only: bool = False, batch_size: int = 32, progress: bool = True) -> Metrics:
-    """Metrics of a checkpoint on one split; writes the report JSON when ``json_path`` is given."""
+                        text_only: bool = False, batch_size: int = 32, progress: bool = True,
+                        errors_path: Path | None = None) -> Metrics:
+    """Metrics of a checkpoint on one split; writes the report JSON when ``json_path`` is given and
+    the mispredicted examples when ``errors_path`` is."""
     device = default_device(getattr(settings, "device", "auto"))
     model = AdSentimentModel.from_pretrained(checkpoint, device=device)
     examples = spec.load(split)
     cache = None if text_only else feature_cache(settings, model.config, device.type)
     prepared = prepare(examples, model.config, cache)
-    metrics = evaluate_prepared(model, prepared, text_only, batch_size, progress)
+    metrics = evaluate_prepared(model, prepared, text_only, batch_size, progress, errors_path)
     if json_path is not None:
         write_report(metrics, json_path, {"checkpoint": str(checkpoint), "dataset": spec.dataset, "split": split,
                                           "model_version": model.model_version})

@@ -77,7 +77,7 @@ def test_spans_map_to_segment_offsets_and_whole_words(tokenizer) -> None:  # noq
     attributes = to_attributes(spans, copy, context)
     got = [(a.term, a.segment, a.start, a.end, a.sentiment, a.dimension) for a in attributes]
     assert got == [
-        ("red shoes", "ad_copy", 7, 16, "positive", "color"),
+        ("red shoes", "ad_copy", 7, 16, "positive", "object"),  # the head word decides: shoes
         ("spacesuit", "caption", 19, 28, "negative", "object"),
         ("happy", "face", 2, 7, "neutral", "face"),
     ]

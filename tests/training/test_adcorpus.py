@@ -98,3 +98,10 @@ def test_sources_are_json_lines():
             if line.strip():
                 json.loads(line)
     assert BUNDLED["ads"].splits == ("train", "dev", "test", "test_category")
+
+
+def test_image_mood_hints_at_the_overall_label_without_giving_it_away():
+    records = [r for rs in load_records().values() for r in rs]
+    mood = [next(a.sentiment for a in r.aspects if a.segment == "caption") for r in records]
+    fitting = sum(m == r.overall for m, r in zip(mood, records)) / len(records)
+    assert 0.5 < fitting < 0.7

@@ -69,3 +69,24 @@ def test_a_template_face_replaces_what_was_read():
     assert metrics["jmasa"]["f1"] == 1.0
     assert metrics["per_segment"]["face_template"]["jmasa"]["f1"] == 1.0 and "face_photo" not in metrics["per_segment"]
     assert metrics["dimension_rule"]["support"] == 3  # the spans with a gold dimension
+
+
+def test_disagreements_list_misses_spurious_and_wrong_sentiments():
+    from schemas.events import AttributeSentiment
+    from training.evaluation import disagreements
+
+    seen = description("A bright image in red.", (), ("COLD PIZZA AGAIN?",))
+    anchored = anchor(example(templated=True), with_templates(seen, example(templated=True)))
+    caption = next(s for s in anchored.aspects if s.segment == "caption")
+    predicted = [AttributeSentiment(term="pizza", segment="ad_copy", dimension="object", start=4, end=9,
+                                    sentiment="negative", confidence=0.9),
+                 AttributeSentiment(term="minutes", segment="ad_copy", dimension="object", start=15, end=22,
+                                    sentiment="neutral", confidence=0.9),
+                 AttributeSentiment(term=caption.term, segment="caption", dimension="color", start=caption.start,
+                                    end=caption.end, sentiment=caption.sentiment, confidence=0.9)]
+    (row,) = disagreements([Prepared(anchored)], [predicted], ["neutral"])
+    assert row["wrong_sentiment"] == [("pizza", "ad_copy", "positive", "negative")]
+    assert row["spurious"] == [("minutes", "ad_copy", "neutral")]
+    assert {(t, s) for t, s, _ in row["missed"]} == {("COLD", "ocr"), ("PIZZA", "ocr"), ("woman", "face")}
+    assert row["overall"] == ["positive", "neutral"]
+    assert disagreements([Prepared(anchored)], [[s for s in anchored.aspects]], ["positive"]) == []

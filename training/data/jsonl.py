@@ -55,12 +55,12 @@ def read_records(path: Path | str) -> list[AdRecord]:
 def load_jsonl(path: Path | str, images_dir: Path | str | None = None) -> list[JmasaExample]:
     """Examples of a JSONL ad file. Relative ``image`` paths resolve against ``images_dir``.
 
-    When ``images_dir`` is None or does not exist, ``image_path`` is None on every example
-    (logged once); a missing image file is left to the consumer to report.
+    When ``images_dir`` is None or does not exist (logged), ``image_path`` is None on every
+    example; a missing image file is left to the consumer to report.
     """
     images = Path(images_dir) if images_dir is not None else None
-    if images is None or not images.is_dir():
-        log.info("no images directory for %s: image inputs will be empty", path)
+    if images is not None and not images.is_dir():
+        log.warning("images directory %s does not exist: the image inputs of %s will be empty", images, path)
         images = None
     return [record_to_example(record, images) for record in read_records(path)]
 

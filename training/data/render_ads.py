@@ -270,6 +270,12 @@ def render_ad(record: AdRecord, config: RenderConfig = RenderConfig()) -> Image.
     return image
 
 
+def image_mood(record: AdRecord) -> str | None:
+    """The mood an adcorpus image is drawn in: the sentiment of its caption label (the builder
+    chooses it, fitting the ad's overall sentiment only part of the time), else the overall label."""
+    return next((a.sentiment for a in record.aspects if a.segment == "caption"), record.overall)
+
+
 def corpus_fonts() -> tuple[Path, ...]:
     """Bold and regular faces in several families (DejaVu and STIX, shipped with matplotlib)."""
     import matplotlib
@@ -299,7 +305,7 @@ def render_corpus_ad(record: AdRecord, config: RenderConfig = RenderConfig()) ->
     plain, gradient or banded background, a product shape and, when the record labels a real
     face (not a template), the person photo ``PERSON_PHOTOS[seed[3]]``."""
     seed = digest(record.ad_id)
-    colours = palette(record.category, record.overall, seed)
+    colours = palette(record.category, image_mood(record), seed)
     image = Image.new("RGB", (config.width, config.height), colours["background"])
     draw = ImageDraw.Draw(image)
     style = seed[5] % 3

@@ -37,7 +37,6 @@ EXPRESSION_SENTIMENT: dict[Expression, str] = {
 FITTING_EXPRESSIONS: dict[str, tuple[Expression, ...]] = {
     "positive": ("happy",), "negative": ("sad", "angry", "fear", "disgust"), "neutral": ("neutral", "surprise")}
 ALL_EXPRESSIONS: tuple[Expression, ...] = tuple(EXPRESSION_SENTIMENT)
-MOOD_SENTIMENT = {"positive": "positive", "neutral": "neutral", "negative": "negative"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,20 @@ class FaceShares:
 
 def _unit(seed: bytes, index: int) -> float:
     return seed[index] / 256
+
+
+#: Share of images drawn in the mood of the ad's overall sentiment (the others in another mood), so
+#: that the image hints at the overall label as real ads do, without giving it away.
+FITTING_MOOD = 0.6
+
+
+def image_mood(ad_id: str, overall: str) -> str:
+    """The mood (a sentiment) an ad's image is drawn in, which its caption label carries."""
+    seed = digest(ad_id)
+    if _unit(seed, 24) < FITTING_MOOD:
+        return overall
+    others = [s for s in ("positive", "neutral", "negative") if s != overall]
+    return others[seed[25] % 2]
 
 
 def template_face(seed: bytes, overall: str, shares: FaceShares) -> tuple[str, Expression]:
@@ -101,10 +114,11 @@ def build_record(ad: dict, ad_id: str, category: str) -> AdRecord:
     slogan = ad["slogan"]
     aspects += [AspectRecord(start=s, end=e, term=t, sentiment=sent, segment="ocr", dimension="text")
                 for s, e, t, sent, _ in resolve_spans(slogan, ad["slogan_aspects"])[0]]
-    colour = colour_name(palette(category, overall, digest(ad_id))["background"])
+    mood = image_mood(ad_id, overall)
+    colour = colour_name(palette(category, mood, digest(ad_id))["background"])
     caption = f"an image in {colour}"
     aspects.append(AspectRecord(start=len("an image in "), end=len(caption), term=colour,
-                                sentiment=MOOD_SENTIMENT[overall], segment="caption", dimension="color"))
+                                sentiment=mood, segment="caption", dimension="color"))
     face_text, face_sentiment, templated = face_labels(ad_id, bool(ad.get("people")), overall)
     if face_text is not None:
         start, end, term = face_term(face_text)

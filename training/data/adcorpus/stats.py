@@ -18,7 +18,7 @@ from schemas.dataset import AdRecord
 from training.data.adcorpus import ADCORPUS_DIR
 from training.data.bundled import BUNDLED
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s+[-•–]\s+")
+_SENTENCE_END = re.compile(r"\s+[-•–]\s+|(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 NGRAM = 5
 
