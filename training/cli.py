@@ -135,9 +135,9 @@ def evaluate_command(
     split: Annotated[Split, typer.Option(help="Split to score.")] = Split.test,
     images_dir: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the metrics JSON here.")] = None,
-    errors: Annotated[Path | None, typer.Option(
-        "--errors", help="Write the examples with a missed, spurious or wrongly signed span, or a wrong overall "
-                         "label, here (JSON lines), for error analysis.")] = None,
+    predictions: Annotated[Path | None, typer.Option(
+        "--predictions", help="Write every example's gold and predicted spans here (JSON lines, with the missed, "
+                              "spurious and wrongly signed ones listed), for error analysis.")] = None,
     text_only: Annotated[bool, typer.Option("--text-only", help="Score the text-only view S (ignore images).")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per forward pass.")] = 32,
 ) -> None:
@@ -155,7 +155,7 @@ def evaluate_command(
             images_dir = bundled_images(dataset, images_dir, settings.state_dir)
         spec = DataSpec(dataset.value, data_dir, images_dir)
         metrics = evaluate_checkpoint(checkpoint, spec, split.value, settings, json_path, text_only, batch_size,
-                                      errors_path=errors)
+                                      predictions_path=predictions)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))
     typer.echo(format_table(metrics))

@@ -125,22 +125,29 @@ def dimension_rule_accuracy(gold: Sequence[Sequence[Any]]) -> dict[str, Any]:
             "per_class": per_class}
 
 
-def disagreements(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]],
-                  overall: Sequence[str]) -> list[dict[str, Any]]:
-    """The examples whose predicted spans or overall label differ from the gold ones, for error analysis:
-    per example the missed gold spans, the spurious predictions and the wrong sentiments (term, segment)."""
+def prediction_rows(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]],
+                    overall: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per example for error analysis: gold and predicted (term, segment, sentiment), the
+    missed gold spans, the spurious predictions, the wrong sentiments, and gold/predicted overall."""
     rows = []
     for item, predicted, label in zip(prepared, spans, overall):
         example = item.example
         gold = {span.location: span for span in example.aspects}
         found = {(p.segment, p.start, p.end): p for p in predicted}
-        missed = [(g.term, g.segment, g.sentiment) for loc, g in gold.items() if loc not in found]
-        spurious = [(p.term, p.segment, p.sentiment) for loc, p in found.items() if loc not in gold]
-        wrong = [(g.term, g.segment, g.sentiment, found[loc].sentiment) for loc, g in gold.items()
-                 if loc in found and found[loc].sentiment != g.sentiment]
-        if missed or spurious or wrong or (example.overall and label != example.overall):
-            rows.append({"id": example.example_id, "category": example.category, "text": example.text,
-                         "generated": dict(example.generated), "overall": [example.overall, label],
-                         "missed": missed, "spurious": spurious, "wrong_sentiment": wrong})
+        rows.append({
+            "id": example.example_id, "category": example.category, "text": example.text,
+            "generated": dict(example.generated), "overall": [example.overall, label],
+            "gold": [(g.term, g.segment, g.sentiment) for g in example.aspects],
+            "predicted": [(p.term, p.segment, p.sentiment, round(p.confidence, 3)) for p in predicted],
+            "missed": [(g.term, g.segment, g.sentiment) for loc, g in gold.items() if loc not in found],
+            "spurious": [(p.term, p.segment, p.sentiment) for loc, p in found.items() if loc not in gold],
+            "wrong_sentiment": [(g.term, g.segment, g.sentiment, found[loc].sentiment) for loc, g in gold.items()
+                                if loc in found and found[loc].sentiment != g.sentiment]})
     return rows
 
+
+def is_error(row: dict[str, Any]) -> bool:
+    """A prediction row with a missed, spurious or wrongly signed span, or a wrong overall label."""
+    gold_overall, predicted_overall = row["overall"]
+    return bool(row["missed"] or row["spurious"] or row["wrong_sentiment"]
+                or (gold_overall is not None and gold_overall != predicted_overall))

@@ -19,7 +19,7 @@ from training.batches import Prepared, attach_images
 from training.config import TrainConfig
 from training.data.bundled import BUNDLED
 from training.data.examples import JmasaExample
-from training.evaluation import disagreements, predict_prepared, score
+from training.evaluation import predict_prepared, prediction_rows, score
 from training.metrics import Metrics, format_table, write_report
 from training.trainer import Trainer, seed_everything
 
@@ -188,28 +188,31 @@ def _without_image(example: JmasaExample) -> JmasaExample:
 
 
 def evaluate_prepared(model: AdSentimentModel, prepared: list[Prepared], text_only: bool,
-                      batch_size: int = 32, progress: bool = False, errors_path: Path | None = None) -> Metrics:
-    """Metrics of ``model`` on prepared examples; with ``errors_path``, the examples it got wrong as JSON lines."""
+                      batch_size: int = 32, progress: bool = False,
+                      predictions_path: Path | None = None) -> Metrics:
+    """Metrics of ``model`` on prepared examples; with ``predictions_path``, every example's gold and
+    predicted spans as JSON lines (:func:`training.evaluation.prediction_rows`)."""
     views = ViewTokenizer(model.tokenizer, model.config.text.max_length)
     spans, overall = predict_prepared(model.network, views, model.config, prepared, batch_size, text_only,
                                       model.device, progress)
-    if errors_path is not None:
-        rows = disagreements(prepared, spans, overall)
-        Path(errors_path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    if predictions_path is not None:
+        rows = prediction_rows(prepared, spans, overall)
+        Path(predictions_path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                          encoding="utf-8")
     return score(prepared, spans, overall)
 
 
 def evaluate_checkpoint(checkpoint: Path, spec: DataSpec, split: str, settings: Any, json_path: Path | None,
                         text_only: bool = False, batch_size: int = 32, progress: bool = True,
-                        errors_path: Path | None = None) -> Metrics:
+                        predictions_path: Path | None = None) -> Metrics:
     """Metrics of a checkpoint on one split; writes the report JSON when ``json_path`` is given and
-    the mispredicted examples when ``errors_path`` is."""
+    every example's gold and predicted spans when ``predictions_path`` is."""
     device = default_device(getattr(settings, "device", "auto"))
     model = AdSentimentModel.from_pretrained(checkpoint, device=device)
     examples = spec.load(split)
     cache = None if text_only else feature_cache(settings, model.config, device.type)
     prepared = prepare(examples, model.config, cache)
-    metrics = evaluate_prepared(model, prepared, text_only, batch_size, progress, errors_path)
+    metrics = evaluate_prepared(model, prepared, text_only, batch_size, progress, predictions_path)
     if json_path is not None:
         write_report(metrics, json_path, {"checkpoint": str(checkpoint), "dataset": spec.dataset, "split": split,
                                           "model_version": model.model_version})

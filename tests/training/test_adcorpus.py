@@ -105,3 +105,21 @@ def test_image_mood_hints_at_the_overall_label_without_giving_it_away():
     mood = [next(a.sentiment for a in r.aspects if a.segment == "caption") for r in records]
     fitting = sum(m == r.overall for m, r in zip(mood, records)) / len(records)
     assert 0.5 < fitting < 0.7
+
+
+def test_face_report_counts_clear_photos_and_templates():
+    from training.data.adcorpus.faces import face_report, photo_of
+
+    records = [r for r in load_records()["test"] if any(a.segment == "face" for a in r.aspects)]
+    photo = next(r for r in records if not r.template_segments and photo_of(r.ad_id).clear)
+    template = next(r for r in records if r.template_segments)
+    rows = []
+    for record, sentiment in ((photo, "positive"), (template, "negative")):
+        gold = next(a for a in record.aspects if a.segment == "face")
+        rows.append({"id": record.ad_id, "gold": [[gold.term, "face", gold.sentiment]],
+                     "predicted": [[gold.term, "face", sentiment, 0.9]]})
+    report = face_report(rows)
+    clear = report["real photos with a clear expression"]
+    assert clear["ads"] == 1 and clear["right"] == int(next(
+        a.sentiment for a in photo.aspects if a.segment == "face") == "positive")
+    assert report["template face sentences"]["ads"] == 1

@@ -71,9 +71,9 @@ def test_a_template_face_replaces_what_was_read():
     assert metrics["dimension_rule"]["support"] == 3  # the spans with a gold dimension
 
 
-def test_disagreements_list_misses_spurious_and_wrong_sentiments():
+def test_prediction_rows_list_misses_spurious_and_wrong_sentiments():
     from schemas.events import AttributeSentiment
-    from training.evaluation import disagreements
+    from training.evaluation import is_error, prediction_rows
 
     seen = description("A bright image in red.", (), ("COLD PIZZA AGAIN?",))
     anchored = anchor(example(templated=True), with_templates(seen, example(templated=True)))
@@ -84,9 +84,13 @@ def test_disagreements_list_misses_spurious_and_wrong_sentiments():
                                     sentiment="neutral", confidence=0.9),
                  AttributeSentiment(term=caption.term, segment="caption", dimension="color", start=caption.start,
                                     end=caption.end, sentiment=caption.sentiment, confidence=0.9)]
-    (row,) = disagreements([Prepared(anchored)], [predicted], ["neutral"])
+    (row,) = prediction_rows([Prepared(anchored)], [predicted], ["neutral"])
+    assert is_error(row)
     assert row["wrong_sentiment"] == [("pizza", "ad_copy", "positive", "negative")]
     assert row["spurious"] == [("minutes", "ad_copy", "neutral")]
     assert {(t, s) for t, s, _ in row["missed"]} == {("COLD", "ocr"), ("PIZZA", "ocr"), ("woman", "face")}
     assert row["overall"] == ["positive", "neutral"]
-    assert disagreements([Prepared(anchored)], [[s for s in anchored.aspects]], ["positive"]) == []
+    exact = [AttributeSentiment(term=s.term, segment=s.segment, dimension=s.dimension or "object", start=s.start,
+                                end=s.end, sentiment=s.sentiment, confidence=1.0) for s in anchored.aspects]
+    (right,) = prediction_rows([Prepared(anchored)], [exact], ["positive"])
+    assert not is_error(right)

@@ -149,3 +149,17 @@ def test_starter_is_reused_when_its_fingerprint_matches(tmp_path):
     assert result.reused and "reused" in result.message
     other = StarterConfig(images_per_category=config.images_per_category + 1)
     assert fingerprint(settings, other, starter_model_config(settings, other)) != key
+
+
+def test_starter_sample_takes_the_first_ads_of_each_category():
+    from collections import Counter
+
+    from training.data.bundled import BUNDLED
+    from training.starter import StarterConfig, sample_filters
+
+    keep, keep_image = sample_filters(StarterConfig(train_per_category=2, dev_per_category=1, images_per_category=1))
+    train = BUNDLED["ads"].load("train")
+    kept = [e for e in train if keep(e)]
+    assert set(Counter(e.category for e in kept).values()) == {2}
+    assert len({e.category for e in kept}) == len({e.category for e in train})
+    assert sum(keep_image(e) for e in kept) == len(kept) // 2
