@@ -7,7 +7,7 @@ ads (by id) of each category, and the first ``dev_per_category`` dev ads for ear
 ``images_per_category`` can further limit which of them keep their image (the others train on
 their copy alone: the S view, with an empty N_z and no visual prefix). Descriptions and features
 are cached under the state dir, so a later run or a larger sample only describes what is new.
-The full-corpus model is one command: ``adsent train --dataset ads --out runs/ads``.
+The full-corpus model is one command (README, "Training and evaluation": ``adsent train --dataset ads``).
 
 The starter is keyed by a fingerprint of its configs, the corpus files and the describe
 configuration; ``ensure_starter`` reuses a model whose fingerprint matches.
@@ -35,8 +35,8 @@ FINGERPRINT_FILE = "starter.json"
 @dataclass(frozen=True)
 class StarterConfig:
     dataset: str = "ads"
-    train_per_category: int = 40  # training ads per category: the sample the starter learns from (1,270 of 1,454)
-    dev_per_category: int = 4  # dev ads per category scored for early stopping (124 of 178)
+    train_per_category: int = 40  # training ads per category: the sample the starter learns from (1,275 of 1,454)
+    dev_per_category: int = 4  # dev ads per category scored for early stopping (114 of 178)
     # Every sampled ad keeps its image (the limits are for slower setups); dev ads keep theirs too,
     # so early stopping scores the fused view the workers serve.
     images_per_category: int = 1000
