@@ -4,7 +4,8 @@ A token belongs to a span when its character range (within its own string: the a
 composed context N_z) overlaps the span. The first such token gets ``B-<sentiment>``, the others
 ``I-<sentiment>``; everything else (specials, padding, untagged words) is ``O``. Spans on a
 generated text (caption, face, OCR) are placed only when the context holds that segment with the
-very text the span was annotated on; otherwise they cannot be tagged and are counted as dropped.
+very text the span was annotated on; otherwise they cannot be tagged and are counted as dropped,
+as are unresolved spans (labels whose text the source or the describe output does not hold).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ def place_spans(example: JmasaExample, context: Context | None) -> tuple[list[Pl
     """The example's spans in view coordinates, and how many could not be placed."""
     placed, dropped = [], 0
     for span in example.aspects:
-        if span.segment == "ad_copy":
+        if span.resolved and span.segment == "ad_copy":
             placed.append(Placed(AD_COPY, span.start, span.end, span.sentiment))
             continue
-        where = _segment_start(example, span, context)
+        where = _segment_start(example, span, context) if span.resolved else None
         if where is None:
             dropped += 1
         else:

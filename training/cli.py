@@ -18,6 +18,7 @@ class Dataset(str, Enum):
     ads = "ads"
     twitter = "twitter"
     jsonl = "jsonl"
+    unified = "unified"
     ads_mini = "ads-mini"
 
 
@@ -29,7 +30,8 @@ class Split(str, Enum):
 
 DATASET_HELP = ("ads: the bundled ad corpus (adcorpus: 38 categories, image-side labels); twitter: Twitter-2015/2017 "
                 "(IJCAI-2019 .txt or .tsv) under --data-dir; jsonl: {train,dev,test}.jsonl ad files under --data-dir; "
-                "ads-mini: the earlier small bundled set.")
+                "unified: {train,dev,test}.txt review sentences in the unified aspect-sentiment tags (sentence####tok=T-POS "
+                "...; e.g. ../shared/data/e2e-absa/rest14; text only); ads-mini: the earlier small bundled set.")
 IMAGES_HELP = "Images directory. ads, ads-mini default: <state dir>/<name>_images (rendered when missing)."
 
 

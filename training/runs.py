@@ -24,13 +24,14 @@ from training.metrics import Metrics, format_table, write_report
 from training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
-DatasetName = Literal["twitter", "jsonl", "ads", "ads-mini"]
+DatasetName = Literal["twitter", "jsonl", "unified", "ads", "ads-mini"]
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @dataclass(frozen=True)
 class DataSpec:
-    """Where a data set lives: ``data_dir`` holds {train,dev,test}.{txt,tsv,jsonl}; ``images_dir`` its images."""
+    """Where a data set lives: ``data_dir`` holds {train,dev,test}.{txt,tsv,jsonl} (``unified``: the
+    E2E-ABSA tag format, text only); ``images_dir`` its images."""
 
     dataset: DatasetName
     data_dir: Path | None = None
@@ -51,6 +52,10 @@ class DataSpec:
             from training.data import load_jsonl
 
             return load_jsonl(self.data_dir / f"{split}.jsonl", self.images_dir)
+        if self.dataset == "unified":
+            from training.data.unified import load_unified
+
+            return load_unified(self.data_dir / f"{split}.txt")
         from training.data import load_twitter
 
         fmt = "txt" if (self.data_dir / f"{split}.txt").is_file() else "tsv"

@@ -90,3 +90,25 @@ def test_quick_depth_sweep_writes_a_table_and_a_plot(data, tmp_path):
     table = (out / "depth.md").read_text()
     assert "1 encoder layers" in table and "2 encoder layers" in table
     assert (out / "depth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_on_unified_tag_files(tmp_path):
+    root = tmp_path / "reviews"
+    root.mkdir()
+    lines = ["The staff was so horrible to us.####The=O staff=T-NEG was=O so=O horrible=O to=O us=O .=O",
+             "The battery life couldn't be better.####The=O battery=T-POS life=T-POS could=O n't=O be=O better=O .=O",
+             "Prices are listed at the door.####Prices=T-NEU are=O listed=O at=O the=O door=O .=O"]
+    for split in ("train", "dev", "test"):
+        (root / f"{split}.txt").write_text("\n".join(lines) + "\n")
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps({"preset": "tiny", "train": {"batch_size": 2, "eval_batch_size": 4}}))
+    run = tmp_path / "run"
+    result = invoke(["train", "--dataset", "unified", "--data-dir", str(root), "--text-only", "--out", str(run),
+                     "--epochs", "1", "--config", str(config)], tmp_path)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "test.json"
+    result = invoke(["evaluate", "--checkpoint", str(run / "best"), "--dataset", "unified", "--data-dir", str(root),
+                     "--split", "test", "--text-only", "--json", str(out)], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["jmasa"]["gold"] == 3
