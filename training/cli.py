@@ -46,6 +46,15 @@ CONFIG_HELP = ('JSON file of overrides: {"preset": "tiny"|"offline", "model": {M
                '"train": {TrainConfig fields}}.')
 
 
+def test_summary(tests: dict) -> str:
+    """One row per test set: JMASA P/R/F1, ATE F1, MASC accuracy (percent)."""
+    lines = [f"{'test set':<32}{'JMASA P':>9}{'R':>8}{'F1':>8}{'ATE F1':>9}{'MASC':>8}"]
+    for name, m in tests.items():
+        lines.append(f"{name:<32}{100 * m['jmasa']['precision']:9.1f}{100 * m['jmasa']['recall']:8.1f}"
+                     f"{100 * m['jmasa']['f1']:8.1f}{100 * m['ate']['f1']:9.1f}{100 * m['masc']['accuracy']:8.1f}")
+    return "\n".join(lines)
+
+
 def _logging() -> None:
     from training.runs import LOG_FORMAT
 
@@ -79,6 +88,11 @@ def train_command(
         "--starter", help="Train (or reuse) the starter model on the ad corpus with the offline backbones into the "
                           "state dir's starter-model folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With --starter: retrain even when cached.")] = False,
+    mixture: Annotated[Path | None, typer.Option(
+        "--mixture", exists=True, dir_okay=False,
+        help='Train on several data sets at once: a JSON file {"seed": 13, "parts": [{"name": "ads", "dataset": '
+             '"ads", "weight": 1}, {"name": "rest14", "dataset": "unified", "data_dir": "...", "weight": 0.5}]} '
+             '(paths relative to the file). Replaces --dataset/--data-dir/--images-dir.')] = None,
 ) -> None:
     """Train the fused model (losses of Eq. 13-15) and keep the best checkpoint by dev JMASA F1."""
     from dataclasses import replace
@@ -113,10 +127,15 @@ def train_command(
         if top_v is not None:
             weights["top_v"] = None if top_v < 0 else top_v
         train_config = train_config.with_loss(**weights)
-        if not train_config.text_only:
-            images_dir = bundled_images(dataset, images_dir, settings.state_dir)
-        spec = DataSpec(dataset.value, data_dir, images_dir)
-        out = out or Path("runs") / f"{dataset.value}-{'text' if train_config.text_only else 'fused'}"
+        if mixture is not None:
+            from training.mixture import load_mixture
+
+            spec = load_mixture(mixture, settings.state_dir, with_images=not train_config.text_only)
+        else:
+            if not train_config.text_only:
+                images_dir = bundled_images(dataset, images_dir, settings.state_dir)
+            spec = DataSpec(dataset.value, data_dir, images_dir)
+        out = out or Path("runs") / f"{spec.dataset}-{'text' if train_config.text_only else 'fused'}"
         result = train_run(model_config, train_config, spec, out, settings, teacher, resume)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))
@@ -125,8 +144,11 @@ def train_command(
                f"{summary['total_seconds']:.0f} s; run directory {out}")
     from training.metrics import format_table
 
-    for name in (k for k in result if k.startswith("test")):
-        typer.echo(f"{name}:\n" + format_table(result[name]))
+    tests = {k: v for k, v in result.items() if k.startswith("test")}
+    for name, metrics in tests.items():
+        typer.echo(f"{name}:\n" + format_table(metrics))
+    if len(tests) > 1:
+        typer.echo(test_summary(tests))
 
 
 def evaluate_command(

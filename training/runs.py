@@ -37,11 +37,24 @@ class DataSpec:
     data_dir: Path | None = None
     images_dir: Path | None = None
 
+    def __post_init__(self) -> None:
+        known = ("twitter", "jsonl", "unified", *BUNDLED)
+        if self.dataset not in known:
+            raise ValueError(f"unknown data set {self.dataset!r}; choose from {', '.join(known)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "data_dir": str(self.data_dir) if self.data_dir else None,
+                "images_dir": str(self.images_dir) if self.images_dir else None}
+
     def test_splits(self) -> tuple[str, ...]:
         """The evaluation splits scored at the end of a run: every test split of a bundled set, else test."""
         if self.dataset in BUNDLED:
             return tuple(s for s in BUNDLED[self.dataset].splits if s.startswith("test"))
         return ("test",)
+
+    def test_sets(self) -> list[tuple[str, list[JmasaExample]]]:
+        """``(name, examples)`` of the test splits: ``test``, ``test_category``, ..."""
+        return [(split, self.load(split)) for split in self.test_splits()]
 
     def load(self, split: str) -> list[JmasaExample]:
         if self.dataset in BUNDLED:
@@ -90,11 +103,14 @@ def add_file_log(run_dir: Path) -> logging.Handler:
     return handler
 
 
-def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSpec, out: Path, settings: Any,
+def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, out: Path, settings: Any,
               teacher_file: Path | None = None, resume: bool = False, progress: bool = True,
               evaluate_test: bool = True, image_filter: Any = None, example_filter: Any = None,
               encoder_layers: int | None = None) -> dict[str, Any]:
     """Train, keep the best checkpoint in ``out/best``, evaluate it on test; returns metrics.json's content.
+
+    ``spec`` is a :class:`DataSpec` or a :class:`training.mixture.Mixture` (several data sets,
+    weighted; dev selection on the weighted per-part dev F1, a test report per part and split).
 
     ``example_filter(example) -> bool`` keeps only some training/dev examples and
     ``image_filter(example) -> bool`` the image of only some of them (the others train text-only):
@@ -114,8 +130,7 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
             model_config = model_config.with_ablation(use_anp=False)
         (out / "config.json").write_text(json.dumps(
             {"model": model_config.to_dict(), "train": train_config.to_dict(),
-             "data": {"dataset": spec.dataset, "data_dir": str(spec.data_dir) if spec.data_dir else None,
-                      "images_dir": str(spec.images_dir) if spec.images_dir else None},
+             "data": spec.to_dict(),
              "teacher_file": str(teacher_file) if teacher_file else None}, indent=2))
         splits = {name: spec.load(name) for name in ("train", "dev")}
         if spec.images_dir is None and not text_only:
@@ -145,19 +160,17 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: DataSp
         steps_per_epoch = -(-len(prepared["train"]) // train_config.batch_size)
         if resume and (out / "last" / "trainer_state.pt").is_file():
             trainer.resume(out / "last", steps_per_epoch)
-        summary = trainer.fit(prepared["train"], prepared["dev"])
+        summary = trainer.fit(prepared["train"], prepared["dev"], getattr(spec, "weights", None))
         summary["prepare_seconds"] = prep_seconds
         result: dict[str, Any] = {"summary": summary}
         if evaluate_test:
             best = AdSentimentModel.from_pretrained(out / "best", device=device)
-            for split in spec.test_splits():
-                test = spec.load(split)
+            for name, test in spec.test_sets():
                 if train_config.max_eval_examples:
                     test = test[: train_config.max_eval_examples]
                 metrics = evaluate_prepared(best, prepare(test, model_config, cache),
                                             text_only, train_config.eval_batch_size)
-                name = "test" if split == "test" else f"test_{split.removeprefix('test_')}"
-                write_report(metrics, out / f"{name}_metrics.json", {"dataset": spec.dataset, "split": split})
+                write_report(metrics, out / f"{name}_metrics.json", {"dataset": spec.dataset, "split": name})
                 result[name] = metrics
         summary["total_seconds"] = time.perf_counter() - started
         trainer.write_metrics(summary, {k: v for k, v in result.items() if k != "summary"})

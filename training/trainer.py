@@ -115,6 +115,12 @@ def parameter_groups(network: FusionNetwork, config: TrainConfig) -> list[dict[s
             for (is_pre, no_decay), params in sorted(groups.items())]
 
 
+def weighted_f1(scores: dict[str, float], weights: dict[str, float]) -> float:
+    """The weighted mean of per-part F1 scores (parts without a score are left out)."""
+    total = sum(weights[name] for name in scores)
+    return sum(weights[name] * f1 for name, f1 in scores.items()) / total if total else 0.0
+
+
 def warmup_linear(total_steps: int, warmup_ratio: float):  # noqa: ANN201
     warmup = max(1, int(round(total_steps * warmup_ratio)))
 
@@ -173,7 +179,10 @@ class Trainer:
                                                                warmup_linear(total, self.config.warmup_ratio))
 
     # --- the loop ---------------------------------------------------------------------------
-    def fit(self, train: Sequence[Prepared], dev: Sequence[Prepared] | None) -> dict[str, Any]:
+    def fit(self, train: Sequence[Prepared], dev: Sequence[Prepared] | None,
+            dev_weights: dict[str, float] | None = None) -> dict[str, Any]:
+        """Train until ``epochs`` or ``patience``; the best checkpoint by dev JMASA F1, or with
+        ``dev_weights`` (a mixture) by the weighted mean of each part's dev F1."""
         cfg = self.config
         batches_per_epoch = math.ceil(len(train) / cfg.batch_size)
         self._ensure_scheduler(batches_per_epoch)
@@ -199,9 +208,9 @@ class Trainer:
                                       "seconds": time.perf_counter() - epoch_start,
                                       "train": {k: v / max(seen, 1) for k, v in sums.items()}}
             if dev:
-                metrics = self.evaluate(dev)
+                metrics = self.evaluate(dev, parts=bool(dev_weights))
                 record["dev"] = metrics
-                f1 = metrics["jmasa"]["f1"]
+                f1 = weighted_f1(metrics["per_part"], dev_weights) if dev_weights else metrics["jmasa"]["f1"]
                 if f1 > self.best_f1:
                     self.best_f1, self.best_epoch, self.stale = f1, self.epoch, 0
                     self.save(self.run_dir / "best")
@@ -221,10 +230,21 @@ class Trainer:
         self.write_metrics(summary)
         return summary
 
-    def evaluate(self, prepared: Sequence[Prepared]) -> Metrics:
+    def evaluate(self, prepared: Sequence[Prepared], parts: bool = False) -> Metrics:
+        """Dev metrics; with ``parts`` (a mixture) also ``per_part``: each part's JMASA F1."""
         spans, overall = predict_prepared(self.network, self.views, self.network.config, prepared,
                                           self.config.eval_batch_size, self.config.text_only, self.device)
-        return score(prepared, spans, overall)
+        metrics = score(prepared, spans, overall)
+        if parts:
+            from training.mixture import part_of
+
+            rows: dict[str, list[int]] = {}
+            for index, item in enumerate(prepared):
+                rows.setdefault(part_of(item.example), []).append(index)
+            metrics["per_part"] = {name: score([prepared[i] for i in chosen], [spans[i] for i in chosen],
+                                               [overall[i] for i in chosen])["jmasa"]["f1"]
+                                   for name, chosen in rows.items()}
+        return metrics
 
     # --- persistence ------------------------------------------------------------------------
     def save(self, directory: Path, with_state: bool = False) -> None:

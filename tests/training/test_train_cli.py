@@ -112,3 +112,24 @@ def test_train_and_evaluate_on_unified_tag_files(tmp_path):
                      "--split", "test", "--text-only", "--json", str(out)], tmp_path)
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["jmasa"]["gold"] == 3
+
+
+@pytest.mark.slow
+def test_train_on_a_mixture_reports_every_part(data, tmp_path):
+    root, config = data
+    reviews = tmp_path / "reviews"
+    reviews.mkdir()
+    for split in ("train", "dev", "test"):
+        (reviews / f"{split}.txt").write_text("The staff was lovely.####The=O staff=T-POS was=O lovely=O .=O\n")
+    mixture = tmp_path / "mix.json"
+    mixture.write_text(json.dumps({"parts": [{"name": "ads", "dataset": "jsonl", "data_dir": str(root)},
+                                             {"name": "reviews", "dataset": "unified", "data_dir": str(reviews),
+                                              "weight": 2}]}))
+    run = tmp_path / "run"
+    result = invoke(["train", "--mixture", str(mixture), "--out", str(run), "--epochs", "1", "--config", str(config)],
+                    tmp_path)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"test_ads_test", "test_reviews_test"} <= set(metrics)
+    assert set(metrics["history"][0]["dev"]["per_part"]) == {"ads", "reviews"}
+    assert "test_reviews_test" in result.output
