@@ -7,6 +7,7 @@ Layout of a checkpoint directory::
     labels.json              CRF tags, overall labels, ANP vocabulary size and sha256
     text_encoder/config.json the encoder architecture (rebuilt without its original weights)
     tokenizer/               the tokenizer files
+    calibration.json         the fitted confidence temperatures (absent: uncalibrated, 1 and 1)
 
 Loading reads JSON and safetensors only (nothing is unpickled) and refuses a checkpoint whose
 format or preprocessing version, or label maps, differ from this code's.
@@ -24,6 +25,7 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokeniz
 
 from model.anp import load_anp_vocabulary
 from model.config import PREPROCESSING_VERSION, ModelConfig
+from model.fusion.calibration import Temperatures, load_temperatures, save_temperatures
 from model.fusion.errors import ModelError, ModelErrorCode
 from model.fusion.network import FusionNetwork
 from model.labels import OVERALL_LABELS, TAGS
@@ -63,6 +65,8 @@ def save_checkpoint(directory: str | Path, network: FusionNetwork, tokenizer: Pr
     (directory / LABELS).write_text(json.dumps(label_maps(), indent=2))
     network.text.encoder.config.save_pretrained(directory / ENCODER_DIR)
     tokenizer.save_pretrained(directory / TOKENIZER_DIR)
+    if network.temperatures != Temperatures():
+        save_temperatures(directory, network.temperatures)
     return directory
 
 
@@ -113,5 +117,6 @@ def load_checkpoint(directory: str | Path) -> Loaded:
         network.load_state_dict(load_file(str(weights)), strict=True)
     except RuntimeError as exc:
         raise ModelError(ModelErrorCode.CHECKPOINT_INVALID, f"{weights} does not fit its config: {exc}") from exc
+    network.temperatures = load_temperatures(directory)
     tokenizer = AutoTokenizer.from_pretrained(directory / TOKENIZER_DIR)
     return Loaded(config=config, network=network.eval(), tokenizer=tokenizer, model_version=meta["model_version"])

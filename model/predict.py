@@ -151,7 +151,7 @@ class AdSentimentModel:
         started = time.perf_counter()
         out, tags, text, contexts = self.forward_events(events, contexts)
         spans = tag_spans(tags, out.marginals, text)
-        overall = torch.softmax(out.overall_logits, dim=1).cpu().numpy()
+        overall = self.network.overall_probabilities(out).cpu().numpy()
         concepts = self._concepts(out.anp_logits)
         seconds = time.perf_counter() - started
         results = []

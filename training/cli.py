@@ -187,6 +187,42 @@ def evaluate_command(
         typer.echo(f"wrote {json_path}")
 
 
+def calibrate_command(
+    ctx: typer.Context,
+    checkpoint: Annotated[Path, typer.Option(help="An adsent checkpoint directory (e.g. <run>/best).")],
+    dataset: Annotated[Dataset, typer.Option(help=DATASET_HELP)] = Dataset.ads,
+    data_dir: Annotated[Path | None, typer.Option(help="Directory of the split files (twitter, jsonl, unified).")] = None,
+    images_dir: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
+    text_only: Annotated[bool, typer.Option("--text-only", help="Calibrate the text-only view S.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per forward pass.")] = 32,
+) -> None:
+    """Fit the confidence temperatures of a checkpoint on the dev split and write calibration.json
+    into it (training does this at the end; this is for checkpoints trained before, or on other data)."""
+    from model.fusion.errors import ModelError
+    from model.predict import AdSentimentModel
+    from model.vision import default_device
+    from training.calibration import calibrate
+    from training.data.errors import DatasetError
+    from training.runs import DataSpec, feature_cache, prepare
+
+    _logging()
+    settings = settings_of(ctx)
+    try:
+        if not text_only:
+            images_dir = bundled_images(dataset, images_dir, settings.state_dir)
+        spec = DataSpec(dataset.value, data_dir, images_dir)
+        device = default_device(getattr(settings, "device", "auto"))
+        model = AdSentimentModel.from_pretrained(checkpoint, device=device)
+        cache = None if text_only else feature_cache(settings, model.config, device.type)
+        result = calibrate(model, checkpoint, prepare(spec.load("dev"), model.config, cache), text_only, batch_size)
+    except (ModelError, DatasetError, ValueError, OSError) as exc:
+        fail(str(exc))
+    before, after = result["dev_ece_before"], result["dev_ece_after"]
+    typer.echo(f"attribute temperature {result['attribute']:.2f} (dev ECE {before['attribute']} -> "
+               f"{after['attribute']}); overall temperature {result['overall']:.2f} (dev ECE {before['overall']} -> "
+               f"{after['overall']}); wrote {checkpoint / 'calibration.json'}")
+
+
 def experiments_command(
     ctx: typer.Context,
     which: Annotated[list[str] | None, typer.Argument(

@@ -38,12 +38,14 @@ def autocast(device: torch.device) -> Any:
 @torch.inference_mode()
 def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: ModelConfig, prepared: Sequence[Prepared],
                      batch_size: int, text_only: bool, device: torch.device,
-                     progress: bool = False) -> tuple[list[list[AttributeSentiment]], list[str]]:
-    """Attributes and overall label of every example: S+N view where it has an image, else S."""
+                     progress: bool = False) -> tuple[list[list[AttributeSentiment]], list[str], list[float]]:
+    """Attributes, overall label and the overall label's probability of every example: S+N view
+    where it has an image, else S (the network's fitted temperatures applied to confidences)."""
     was_training = network.training
     network.eval()
     spans_out: list[list[AttributeSentiment]] = []
     overall_out: list[str] = []
+    confidence_out: list[float] = []
     for first in tqdm(range(0, len(prepared), batch_size), desc="evaluate", unit="batch", disable=not progress,
                       leave=False):
         batch = collate(prepared[first:first + batch_size], views, config, text_only).to(device)
@@ -53,7 +55,7 @@ def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: Model
             views_run = [(batch.text.to(device), None, [i for i in range(len(batch)) if i not in set(fused_rows)]),
                          (batch.fused, batch.visual, fused_rows)]
         spans_of: dict[int, list[AttributeSentiment]] = {}
-        overall_of: dict[int, str] = {}
+        overall_of: dict[int, tuple[str, float]] = {}
         for text, visual, rows in views_run:
             if not rows:
                 continue
@@ -63,16 +65,17 @@ def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: Model
                 out = network(text, visual)
             tags = network.decode(out)
             spans = tag_spans(tags, out.marginals, text)
-            labels = out.overall_logits.argmax(1).tolist()
+            best, labels = network.overall_probabilities(out).max(1)
             for position, row in enumerate(rows):
                 item = batch.prepared[row]
                 context = batch.contexts[row] if visual is not None else EMPTY_CONTEXT
                 spans_of[row] = to_attributes(spans[position], item.example.text, context)
-                overall_of[row] = OVERALL_LABELS[int(labels[position])]
+                overall_of[row] = (OVERALL_LABELS[int(labels[position])], float(best[position]))
         spans_out.extend(spans_of[i] for i in range(len(batch)))
-        overall_out.extend(overall_of[i] for i in range(len(batch)))
+        overall_out.extend(overall_of[i][0] for i in range(len(batch)))
+        confidence_out.extend(overall_of[i][1] for i in range(len(batch)))
     network.train(was_training)
-    return spans_out, overall_out
+    return spans_out, overall_out, confidence_out
 
 
 def _select(text: TextBatch, rows: list[int]) -> TextBatch:
@@ -83,7 +86,8 @@ def _select(text: TextBatch, rows: list[int]) -> TextBatch:
     return TextBatch(**{f.name: getattr(picked, f.name)[:, :steps] for f in fields(picked)})
 
 
-def score(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]], overall: Sequence[str]) -> Metrics:
+def score(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]], overall: Sequence[str],
+          overall_confidence: Sequence[float] | None = None) -> Metrics:
     """JMASA, ATE, MASC, overall (when gold labels exist), per-dimension and per-segment metrics.
 
     ``per_segment`` scores the spans of each segment (ad_copy, caption, face, ocr); the face
@@ -110,7 +114,28 @@ def score(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]], overall:
     metrics["per_segment"] = segments
     metrics["dimension_rule"] = dimension_rule_accuracy(gold)
     metrics["anchors"] = anchor_counts(examples)
+    metrics["calibration"] = calibration_errors(examples, spans, overall, overall_confidence)
     return metrics
+
+
+def calibration_errors(examples: Sequence[Any], spans: Sequence[Sequence[Any]], overall: Sequence[str],
+                       overall_confidence: Sequence[float] | None) -> dict[str, Any]:
+    """Expected calibration error (10 bins) of the attribute confidences (right: a gold span with
+    the same location and sentiment) and, when given, of the overall label's probability."""
+    from training.calibration import expected_calibration_error
+
+    confidences, right = [], []
+    for example, predicted in zip(examples, spans):
+        gold = {span.location: span.sentiment for span in example.aspects}
+        for span in predicted:
+            confidences.append(span.confidence)
+            right.append(gold.get((span.segment, span.start, span.end)) == span.sentiment)
+    result = {"attribute_ece": expected_calibration_error(confidences, right), "attributes": len(right)}
+    if overall_confidence is not None:
+        labelled = [(c, label == e.overall) for e, label, c in zip(examples, overall, overall_confidence)
+                    if e.overall is not None]
+        result["overall_ece"] = expected_calibration_error([c for c, _ in labelled], [r for _, r in labelled])
+    return result
 
 
 def dimension_rule_accuracy(gold: Sequence[Sequence[Any]]) -> dict[str, Any]:

@@ -234,6 +234,11 @@ def format_table(metrics: Metrics) -> str:
                 j = scores["jmasa"]
                 lines.append(f"{name:<14}{100 * j['precision']:8.2f}%{100 * j['recall']:7.2f}%{100 * j['f1']:7.2f}%"
                              f"{100 * scores['ate']['f1']:8.2f}%{j['gold']:>6}")
+    calibration = metrics.get("calibration") or {}
+    if calibration.get("attribute_ece") is not None:
+        overall = calibration.get("overall_ece")
+        lines.append(f"calibration (ECE, 10 bins): attributes {calibration['attribute_ece']:.3f}"
+                     + (f", overall {overall:.3f}" if overall is not None else ""))
     rule = metrics.get("dimension_rule") or {}
     if rule.get("accuracy") is not None:
         lines.append(f"dimension rule accuracy {100 * rule['accuracy']:.2f}% on {rule['support']} gold spans")

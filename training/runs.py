@@ -107,7 +107,8 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
               teacher_file: Path | None = None, resume: bool = False, progress: bool = True,
               evaluate_test: bool = True, image_filter: Any = None, example_filter: Any = None,
               encoder_layers: int | None = None) -> dict[str, Any]:
-    """Train, keep the best checkpoint in ``out/best``, evaluate it on test; returns metrics.json's content.
+    """Train, keep the best checkpoint in ``out/best``, fit its confidence temperatures on dev
+    (``calibration.json``), evaluate it on test; returns metrics.json's content.
 
     ``spec`` is a :class:`DataSpec` or a :class:`training.mixture.Mixture` (several data sets,
     weighted; dev selection on the weighted per-part dev F1, a test report per part and split).
@@ -163,6 +164,12 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
         summary = trainer.fit(prepared["train"], prepared["dev"], getattr(spec, "weights", None))
         summary["prepare_seconds"] = prep_seconds
         result: dict[str, Any] = {"summary": summary}
+        if prepared["dev"]:
+            from training.calibration import calibrate
+
+            best = AdSentimentModel.from_pretrained(out / "best", device=device)
+            summary["calibration"] = calibrate(best, out / "best", prepared["dev"], text_only,
+                                               train_config.eval_batch_size)
         if evaluate_test:
             best = AdSentimentModel.from_pretrained(out / "best", device=device)
             for name, test in spec.test_sets():
@@ -211,13 +218,13 @@ def evaluate_prepared(model: AdSentimentModel, prepared: list[Prepared], text_on
     """Metrics of ``model`` on prepared examples; with ``predictions_path``, every example's gold and
     predicted spans as JSON lines (:func:`training.evaluation.prediction_rows`)."""
     views = ViewTokenizer(model.tokenizer, model.config.text.max_length)
-    spans, overall = predict_prepared(model.network, views, model.config, prepared, batch_size, text_only,
-                                      model.device, progress)
+    spans, overall, confidence = predict_prepared(model.network, views, model.config, prepared, batch_size,
+                                                  text_only, model.device, progress)
     if predictions_path is not None:
         rows = prediction_rows(prepared, spans, overall)
         Path(predictions_path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                                           encoding="utf-8")
-    return score(prepared, spans, overall)
+    return score(prepared, spans, overall, confidence)
 
 
 def evaluate_checkpoint(checkpoint: Path, spec: DataSpec, split: str, settings: Any, json_path: Path | None,

@@ -232,9 +232,9 @@ class Trainer:
 
     def evaluate(self, prepared: Sequence[Prepared], parts: bool = False) -> Metrics:
         """Dev metrics; with ``parts`` (a mixture) also ``per_part``: each part's JMASA F1."""
-        spans, overall = predict_prepared(self.network, self.views, self.network.config, prepared,
-                                          self.config.eval_batch_size, self.config.text_only, self.device)
-        metrics = score(prepared, spans, overall)
+        spans, overall, confidence = predict_prepared(self.network, self.views, self.network.config, prepared,
+                                                      self.config.eval_batch_size, self.config.text_only, self.device)
+        metrics = score(prepared, spans, overall, confidence)
         if parts:
             from training.mixture import part_of
 

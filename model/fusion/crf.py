@@ -47,11 +47,11 @@ class BioCrf(CRF):
         self.register_buffer("allowed", allowed, persistent=False)
         self.register_buffer("allowed_start", start, persistent=False)
 
-    def constrained(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(start (K,), transitions (K, K), end (K,)) with forbidden moves at IMPOSSIBLE."""
-        start = self.start_transitions.float().masked_fill(~self.allowed_start, IMPOSSIBLE)
-        trans = self.transitions.float().masked_fill(~self.allowed, IMPOSSIBLE)
-        return start, trans, self.end_transitions.float()
+    def constrained(self, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(start (K,), transitions (K, K), end (K,)) with forbidden moves at IMPOSSIBLE, divided by ``temperature``."""
+        start = (self.start_transitions.float() / temperature).masked_fill(~self.allowed_start, IMPOSSIBLE)
+        trans = (self.transitions.float() / temperature).masked_fill(~self.allowed, IMPOSSIBLE)
+        return start, trans, self.end_transitions.float() / temperature
 
     def log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """log p(tags | emissions) per sequence, ``(B,)`` (Eq. 4)."""
@@ -65,18 +65,18 @@ class BioCrf(CRF):
         last = tags.gather(1, (mask.sum(1) - 1).unsqueeze(1)).squeeze(1)  # (B,)
         return start[tags[:, 0]] + emit.sum(1) + moves.sum(1) + end[last]
 
-    def _forward_scores(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """alpha ``(B, T, K)``: log-sum of all valid prefixes ending in each tag."""
-        start, trans, _ = self.constrained()
+    def _forward_scores(self, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """alpha ``(B, T, K)``: log-sum of all valid prefixes ending in each tag (emissions already divided)."""
+        start, trans, _ = self.constrained(temperature)
         alpha = [start + emissions[:, 0]]  # (B, K)
         for t in range(1, emissions.shape[1]):
             nxt = torch.logsumexp(alpha[-1].unsqueeze(2) + trans, dim=1) + emissions[:, t]  # (B, K)
             alpha.append(torch.where(mask[:, t].unsqueeze(1), nxt, alpha[-1]))
         return torch.stack(alpha, dim=1)
 
-    def _backward_scores(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def _backward_scores(self, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
         """beta ``(B, T, K)``: log-sum of all valid suffixes after each tag (excl. its emission)."""
-        _, trans, end = self.constrained()
+        _, trans, end = self.constrained(temperature)
         steps = emissions.shape[1]
         beta = [end.expand(emissions.shape[0], -1)]
         for t in range(steps - 2, -1, -1):
@@ -91,13 +91,14 @@ class BioCrf(CRF):
         last = alpha[torch.arange(alpha.shape[0], device=alpha.device), mask.sum(1) - 1]  # (B, K)
         return torch.logsumexp(last + self.constrained()[2], dim=1)
 
-    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """p(tag_t = k | emissions) ``(B, T, K)`` by forward-backward; zero at masked positions."""
-        emissions = emissions.float()
-        alpha = self._forward_scores(emissions, mask)
-        beta = self._backward_scores(emissions, mask)
+    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """p(tag_t = k | emissions) ``(B, T, K)`` by forward-backward; zero at masked positions. A
+        ``temperature`` divides every score first (calibration; the Viterbi path does not change)."""
+        emissions = emissions.float() / temperature
+        alpha = self._forward_scores(emissions, mask, temperature)
+        beta = self._backward_scores(emissions, mask, temperature)
         log_z = torch.logsumexp(alpha[torch.arange(alpha.shape[0], device=alpha.device), mask.sum(1) - 1]
-                                + self.constrained()[2], dim=1)
+                                + self.constrained(temperature)[2], dim=1)
         probs = torch.exp(alpha + beta - log_z[:, None, None])
         return probs * mask.unsqueeze(2).float()
 

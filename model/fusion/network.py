@@ -19,6 +19,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from model.config import ModelConfig
+from model.fusion.calibration import Temperatures
 from model.fusion.crf import BioCrf
 from model.fusion.encoder import PrefixEncoder
 from model.fusion.inputs import TextBatch
@@ -81,6 +82,7 @@ class FusionNetwork(nn.Module):
         self.emission = nn.Linear(hidden, len(TAGS))
         self.overall = nn.Linear(hidden, len(OVERALL_LABELS))
         self.crf = BioCrf(TAGS)
+        self.temperatures = Temperatures()  # fitted after training (calibration.json), 1 while training
 
     def forward(self, text: TextBatch, visual: VisualBatch | None = None, tags: torch.Tensor | None = None,
                 marginals: bool = True) -> FusionOutput:
@@ -107,10 +109,15 @@ class FusionNetwork(nn.Module):
         if tags is not None:
             out.log_likelihood = self.crf.log_likelihood(emissions, tags, tag_mask)
         if marginals:
-            out.marginals = self.crf.marginals(emissions, tag_mask)
+            temperature = 1.0 if self.training else self.temperatures.attribute
+            out.marginals = self.crf.marginals(emissions, tag_mask, temperature)
         if prompts is not None and ablation.use_anp:
             out.anp_logits = self.anp_head(prompts, visual.mask).float()
         return out
+
+    def overall_probabilities(self, out: FusionOutput) -> torch.Tensor:
+        """``(B, 3)`` overall-sentiment probabilities (the fitted overall temperature applied)."""
+        return torch.softmax(out.overall_logits / self.temperatures.overall, dim=1)
 
     def decode(self, out: FusionOutput) -> torch.Tensor:
         """Best valid BIO tag ids ``(B, T)`` of an output (Viterbi)."""

@@ -112,3 +112,24 @@ def test_log_likelihood_has_gradients_on_pytorch_crf_parameters() -> None:
     (-model.log_likelihood(emissions, tags, mask).sum()).backward()
     assert model.transitions.grad is not None and model.transitions.grad.abs().sum() > 0
     assert emissions.grad is not None and emissions.grad.abs().sum() > 0
+
+
+def test_a_temperature_divides_every_score_before_forward_backward() -> None:
+    model = crf(5)
+    emissions = torch.randn(1, 4, K, generator=torch.Generator().manual_seed(6))
+    mask = torch.ones(1, 4, dtype=torch.bool)
+    log_z, scores = brute_force(model, emissions[0])
+    temperature = 2.0
+    scaled = {path: score / temperature for path, score in scores.items()}
+    norm = torch.logsumexp(torch.tensor(list(scaled.values())), 0)
+    want = torch.zeros(4, K)
+    for path, score in scaled.items():
+        for t, tag in enumerate(path):
+            want[t, tag] += torch.exp(torch.tensor(score) - norm)
+    assert torch.allclose(model.marginals(emissions, mask, temperature)[0], want, atol=1e-5)
+    assert torch.equal(model.marginals(emissions, mask, 1.0), model.marginals(emissions, mask))
+    # a hotter temperature flattens the marginals of the best path (calibration never changes it)
+    best = model.viterbi(emissions, mask)[0]
+    top = model.marginals(emissions, mask)[0].gather(1, best[:, None]).mean()
+    flat = model.marginals(emissions, mask, 3.0)[0].gather(1, best[:, None]).mean()
+    assert flat < top

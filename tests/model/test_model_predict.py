@@ -76,6 +76,27 @@ def test_save_then_load_gives_identical_outputs(model: AdSentimentModel, tmp_pat
     assert not list((tmp_path / "ckpt").glob("*.bin")) and not list((tmp_path / "ckpt").glob("*.pt"))
 
 
+def test_calibration_temperatures_travel_with_the_checkpoint(model: AdSentimentModel, tmp_path: Path) -> None:
+    from model.fusion.calibration import CALIBRATION, Temperatures
+
+    batch = events(model.config, 2)
+    model.save_pretrained(tmp_path / "plain")
+    assert not (tmp_path / "plain" / CALIBRATION).exists()
+    plain = model.classify(batch)
+    model.network.temperatures = Temperatures(attribute=2.0, overall=3.0)
+    try:
+        model.save_pretrained(tmp_path / "hot")
+        loaded = AdSentimentModel.from_pretrained(tmp_path / "hot", device="cpu")
+        assert loaded.network.temperatures == Temperatures(attribute=2.0, overall=3.0)
+        hot = loaded.classify(batch)
+    finally:
+        model.network.temperatures = Temperatures()
+    for a, b in zip(plain, hot):
+        assert a.overall.label == b.overall.label  # labels and spans do not change, only their confidences
+        assert max(b.overall.scores.values()) < max(a.overall.scores.values())
+        assert [x.term for x in a.attributes] == [x.term for x in b.attributes]
+
+
 def test_mismatched_preprocessing_version_fails_clearly(model: AdSentimentModel, tmp_path: Path) -> None:
     model.save_pretrained(tmp_path / "ckpt")
     meta_path = tmp_path / "ckpt" / "config.json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from model.describe.compose import compose
 from schemas.description import Description, Face, ImageInfo, OcrLine, OcrResult
+from schemas.events import AttributeSentiment
 from training.anchors import anchor, anchor_counts, with_templates
 from training.batches import Prepared
 from training.data.examples import AspectSpan, JmasaExample
@@ -31,6 +32,12 @@ def example(templated: bool = False) -> JmasaExample:
             AspectSpan(12, 15, "red", "positive", "caption", "color"),
         ), "positive", generated=(("caption", "an image in red"), ("face", face), ("ocr", slogan)),
         template_segments=("face",) if templated else ())
+
+
+def predictions(example: JmasaExample) -> list[AttributeSentiment]:
+    """The example's resolved gold spans as a model's attributes (confidence 1)."""
+    return [AttributeSentiment(term=s.term, segment=s.segment, dimension=s.dimension or "object", start=s.start,
+                               end=s.end, sentiment=s.sentiment, confidence=1.0) for s in example.aspects if s.resolved]
 
 
 def test_ocr_terms_are_found_case_insensitively_across_lines_and_misses_are_kept():
@@ -65,14 +72,13 @@ def test_a_template_face_replaces_what_was_read():
     assert composed.faces[0].text == templated.segment_text("face")
     anchored = anchor(templated, composed)
     assert anchor_counts([anchored])["face"] == {"resolved": 1, "unresolved": 0}
-    metrics = score([Prepared(anchored)], [[s for s in anchored.aspects if s.resolved]], ["positive"])
+    metrics = score([Prepared(anchored)], [predictions(anchored)], ["positive"])
     assert metrics["jmasa"]["f1"] == 1.0
     assert metrics["per_segment"]["face_template"]["jmasa"]["f1"] == 1.0 and "face_photo" not in metrics["per_segment"]
     assert metrics["dimension_rule"]["support"] == 3  # the spans with a gold dimension
 
 
 def test_prediction_rows_list_misses_spurious_and_wrong_sentiments():
-    from schemas.events import AttributeSentiment
     from training.evaluation import is_error, prediction_rows
 
     seen = description("A bright image in red.", (), ("COLD PIZZA AGAIN?",))
@@ -90,7 +96,5 @@ def test_prediction_rows_list_misses_spurious_and_wrong_sentiments():
     assert row["spurious"] == [("minutes", "ad_copy", "neutral")]
     assert {(t, s) for t, s, _ in row["missed"]} == {("COLD", "ocr"), ("PIZZA", "ocr"), ("woman", "face")}
     assert row["overall"] == ["positive", "neutral"]
-    exact = [AttributeSentiment(term=s.term, segment=s.segment, dimension=s.dimension or "object", start=s.start,
-                                end=s.end, sentiment=s.sentiment, confidence=1.0) for s in anchored.aspects]
-    (right,) = prediction_rows([Prepared(anchored)], [exact], ["positive"])
+    (right,) = prediction_rows([Prepared(anchored)], [predictions(anchored)], ["positive"])
     assert not is_error(right)

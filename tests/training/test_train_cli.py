@@ -72,6 +72,15 @@ def test_train_then_evaluate_writes_every_report_key(data, tmp_path):
         resolve(document, key)
     assert document["overall"]["accuracy"] is not None
     assert document["examples"] == len(COPIES)
+    # training fitted the confidence temperatures on dev; calibrate fits them again on demand
+    fitted = json.loads((run / "best" / "calibration.json").read_text())
+    assert fitted["attribute"] > 0 and fitted["fitted"]["examples"] == len(COPIES)
+    assert document["calibration"]["overall_ece"] is not None
+    (run / "best" / "calibration.json").unlink()
+    result = invoke(["calibrate", "--checkpoint", str(run / "best"), "--dataset", "jsonl", "--data-dir", str(root)],
+                    tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "attribute temperature" in result.output and (run / "best" / "calibration.json").is_file()
 
 
 def test_train_reports_a_missing_data_dir(tmp_path):
