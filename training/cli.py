@@ -218,9 +218,13 @@ def calibrate_command(
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))
     before, after = result["dev_ece_before"], result["dev_ece_after"]
-    typer.echo(f"attribute temperature {result['attribute']:.2f} (dev ECE {before['attribute']} -> "
-               f"{after['attribute']}); overall temperature {result['overall']:.2f} (dev ECE {before['overall']} -> "
-               f"{after['overall']}); wrote {checkpoint / 'calibration.json'}")
+
+    def ece(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    typer.echo(f"attribute temperature {result['attribute']:.2f} (dev ECE {ece(before['attribute'])} -> "
+               f"{ece(after['attribute'])}); overall temperature {result['overall']:.2f} (dev ECE "
+               f"{ece(before['overall'])} -> {ece(after['overall'])}); wrote {checkpoint / 'calibration.json'}")
 
 
 def experiments_command(
