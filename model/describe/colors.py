@@ -40,6 +40,12 @@ def _names(hsv: np.ndarray) -> np.ndarray:
     return names
 
 
+def colour_name(rgb: tuple[int, int, int]) -> str:
+    """The name this module gives one colour (red, teal, grey, ...)."""
+    hsv = np.asarray(Image.new("RGB", (1, 1), rgb).convert("HSV"), dtype=np.float32) / 255.0
+    return str(_names(hsv)[0, 0])
+
+
 def palette(image: Image.Image, config: DescribeConfig) -> Palette:
     small = image.resize((config.color_sample_side, config.color_sample_side), Image.BILINEAR).convert("HSV")
     hsv = np.asarray(small, dtype=np.float32) / 255.0

@@ -25,6 +25,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
+from model.describe.colors import colour_name
 from schemas.dataset import AdRecord
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,13 @@ class RenderConfig:
     person_height: int = 230
     person_share: float = 0.5  # of the ads in PEOPLE_CATEGORIES
     shape_size: int = 170
+    # adcorpus layouts draw each size from [base - spread / 2, base + spread / 2), by the ad id
+    slogan_size_spread: int = 16
+    shape_size_spread: int = 60
+    person_height_spread: int = 60
+    line_spacing: float = 1.25  # of the font size
+    gradient_depth: float = 0.6  # how far a gradient background moves toward the accent colour
+    text_box_padding: tuple[int, int] = (8, 4)  # around a slogan line set on a box
 
 
 def find_font(bold: bool = True) -> Path:
@@ -138,16 +146,6 @@ def palette(category: str | None, sentiment: str | None, seed: bytes) -> dict[st
     return {"background": rgb(hue, saturation, value), "accent": rgb(hue + 0.5, saturation + 0.2, 0.9 if dark else 0.5),
             "shape": rgb(hue + 0.08, saturation + 0.3, value * 0.7 if not dark else 0.75),
             "text": (245, 245, 245) if dark or sentiment == "positive" and value < 0.7 else (25, 25, 30)}
-
-
-def colour_name(rgb: tuple[int, int, int]) -> str:
-    """The describe stage's name for one colour (red, teal, grey, ...)."""
-    import numpy as np
-
-    from model.describe.colors import _names
-
-    hsv = np.asarray(Image.new("RGB", (1, 1), rgb).convert("HSV"), dtype=np.float32) / 255.0
-    return str(_names(hsv)[0, 0])
 
 
 def slogan_of(text: str, config: RenderConfig) -> str:
@@ -270,6 +268,11 @@ def render_ad(record: AdRecord, config: RenderConfig = RenderConfig()) -> Image.
     return image
 
 
+def spread(base: int, width: int, byte: int) -> int:
+    """A size in ``[base - width // 2, base - width // 2 + width)`` chosen by one byte of the ad's digest."""
+    return base - width // 2 + byte % width
+
+
 def image_mood(record: AdRecord) -> str | None:
     """The mood an adcorpus image is drawn in: the sentiment of its caption label (the builder
     chooses it, fitting the ad's overall sentiment only part of the time), else the overall label."""
@@ -311,27 +314,29 @@ def render_corpus_ad(record: AdRecord, config: RenderConfig = RenderConfig()) ->
     style = seed[5] % 3
     if style == 1:  # vertical gradient into the accent colour
         for y in range(config.height):
-            t = 0.6 * y / config.height
+            t = config.gradient_depth * y / config.height
             draw.line([(0, y), (config.width, y)],
                       fill=tuple(round(a * (1 - t) + b * t) for a, b in zip(colours["background"], colours["accent"])))
     elif style == 2:  # a band behind the product
         top = config.height // 2 + seed[2] % 60
         draw.rectangle((0, top, config.width, top + config.height // 4), fill=colours["accent"])
     photo = any(a.segment == "face" for a in record.aspects) and "face" not in record.template_segments
-    size = config.shape_size - 30 + seed[6] % 60
-    left = config.width - config.margin - size if photo else config.margin + seed[7] % (config.width - size - 2 * config.margin)
+    size = spread(config.shape_size, config.shape_size_spread, seed[6])
+    left = config.width - config.margin - size if photo else \
+        config.margin + seed[7] % (config.width - size - 2 * config.margin)
     top = config.height - config.margin - size
     draw_shape(draw, None, (left, top, left + size, top + size), colours["shape"], colours["accent"])
     if photo:
-        person = person_crop(seed, config.person_height - 40 + seed[8] % 60)
+        person = person_crop(seed, spread(config.person_height - 10, config.person_height_spread, seed[8]))
         if seed[17] % 2:
             person = person.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         image.paste(person, (config.margin, config.height - config.margin - person.height))
     fonts = corpus_fonts()
-    font = _font_file(str(fonts[seed[18] % len(fonts)]), config.slogan_font_size - 8 + seed[19] % 16)
+    font = _font_file(str(fonts[seed[18] % len(fonts)]),
+                      spread(config.slogan_font_size, config.slogan_size_spread, seed[19]))
     wrap = max(10, round(config.slogan_wrap_chars * config.slogan_font_size / font.size))
     lines = textwrap.wrap(record.generated.ocr, wrap)[:config.slogan_max_lines]
-    line_height = round(font.size * 1.25)
+    line_height = round(font.size * config.line_spacing)
     block = line_height * len(lines)
     y = (config.margin, config.height // 3 - block // 2, config.margin + 10)[seed[20] % 3]
     boxed = seed[21] % 4 == 0
@@ -340,7 +345,8 @@ def render_corpus_ad(record: AdRecord, config: RenderConfig = RenderConfig()) ->
         width = draw.textlength(line, font=font)
         x = config.margin if seed[23] % 2 else round((config.width - width) / 2)
         if boxed:
-            draw.rectangle((x - 8, y - 4, x + width + 8, y + line_height), fill=colours["shape"])
+            pad_x, pad_y = config.text_box_padding
+            draw.rectangle((x - pad_x, y - pad_y, x + width + pad_x, y + line_height), fill=colours["shape"])
         draw.text((x, y), line, font=font,
                   fill=_contrasting(colours["shape"], seed[22]) if boxed else fill)
         y += line_height

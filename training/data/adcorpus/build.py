@@ -17,12 +17,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.describe.colors import colour_name
 from schemas.dataset import AdRecord, AspectRecord, GeneratedSnapshot
 from schemas.description import Expression, HeadPose
 from training.data.adcorpus import ADCORPUS_DIR, SOURCE_DIR, SPLITS
 from training.data.adcorpus.check import check_ad, resolve_spans
 from training.data.jsonl import write_jsonl
-from training.data.render_ads import PERSON_PHOTOS, colour_name, digest, palette
+from training.data.render_ads import PERSON_PHOTOS, digest, palette
 
 log = logging.getLogger(__name__)
 
