@@ -240,7 +240,8 @@ def experiments_command(
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per variant (default 5; --quick: 1).")] = None,
     config: Annotated[Path | None, typer.Option("--config", exists=True, dir_okay=False, help=CONFIG_HELP)] = None,
 ) -> None:
-    """Ablations (paper Table 2) and sweeps (Figures 5-7: top-V, epsilon, encoder depth)."""
+    """Ablations (one part left out at a time, and the paper's Table 2 pairs) and sweeps (Figures 5-7: top-V,
+    epsilon, encoder depth); every test split of the data set is scored, by segment."""
     from model.fusion.errors import ModelError
     from training.data.errors import DatasetError
     from training.experiments import EXPERIMENTS, run_experiments

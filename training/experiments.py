@@ -1,6 +1,7 @@
-"""Ablations (paper Table 2) and sweeps (Figures 5-7), each a Markdown table and a PNG plot.
+"""Ablations (one part left out at a time; the paper's Table 2 pairs) and sweeps (Figures 5-7), each a
+Markdown table and a PNG plot.
 
-Every variant is a full training run (``out/<experiment>/<variant>/``) scored on the test split
+Every variant is a full training run (``out/<experiment>/<variant>/``) scored on every test split
 with its best-on-dev checkpoint. ``quick`` trains on a handful of examples for one epoch: a smoke
 run of the whole pipeline, whose numbers mean nothing.
 """
