@@ -35,6 +35,16 @@ DATASET_HELP = ("ads: the bundled ad corpus (adcorpus: 38 categories, image-side
 IMAGES_HELP = "Images directory. ads, ads-mini default: <state dir>/<name>_images (rendered when missing)."
 
 
+def data_spec(dataset: "Dataset", data_dir: Path | None, images_dir: Path | None, state_dir: Path,
+              text_only: bool):  # noqa: ANN201
+    """The :class:`training.runs.DataSpec` of the options; a bundled set gets its rendered images."""
+    from training.runs import DataSpec
+
+    if not text_only:
+        images_dir = bundled_images(dataset, images_dir, state_dir)
+    return DataSpec(dataset.value, data_dir, images_dir)
+
+
 def bundled_images(dataset: "Dataset", images_dir: Path | None, state_dir: Path) -> Path | None:
     """``images_dir``, or for a bundled data set its rendered images (rendering what is missing)."""
     from training.data.bundled import BUNDLED
@@ -101,7 +111,7 @@ def train_command(
     from model.fusion.errors import ModelError
     from training.config import TrainConfig, load_config_file
     from training.data.errors import DatasetError
-    from training.runs import DataSpec, train_run
+    from training.runs import train_run
 
     _logging()
     settings = settings_of(ctx)
@@ -132,9 +142,7 @@ def train_command(
 
             spec = load_mixture(mixture, settings.state_dir, with_images=not train_config.text_only)
         else:
-            if not train_config.text_only:
-                images_dir = bundled_images(dataset, images_dir, settings.state_dir)
-            spec = DataSpec(dataset.value, data_dir, images_dir)
+            spec = data_spec(dataset, data_dir, images_dir, settings.state_dir, train_config.text_only)
         out = out or Path("runs") / f"{spec.dataset}-{'text' if train_config.text_only else 'fused'}"
         result = train_run(model_config, train_config, spec, out, settings, teacher, resume)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
@@ -170,14 +178,12 @@ def evaluate_command(
     from model.fusion.errors import ModelError
     from training.data.errors import DatasetError
     from training.metrics import format_table
-    from training.runs import DataSpec, evaluate_checkpoint
+    from training.runs import evaluate_checkpoint
 
     _logging()
     settings = settings_of(ctx)
     try:
-        if not text_only:
-            images_dir = bundled_images(dataset, images_dir, settings.state_dir)
-        spec = DataSpec(dataset.value, data_dir, images_dir)
+        spec = data_spec(dataset, data_dir, images_dir, settings.state_dir, text_only)
         metrics = evaluate_checkpoint(checkpoint, spec, split.value, settings, json_path, text_only, batch_size,
                                       predictions_path=predictions)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
@@ -199,22 +205,16 @@ def calibrate_command(
     """Fit the confidence temperatures of a checkpoint on the dev split and write calibration.json
     into it (training does this at the end; this is for checkpoints trained before, or on other data)."""
     from model.fusion.errors import ModelError
-    from model.predict import AdSentimentModel
-    from model.vision import default_device
     from training.calibration import calibrate
     from training.data.errors import DatasetError
-    from training.runs import DataSpec, feature_cache, prepare
+    from training.runs import load_prepared
 
     _logging()
     settings = settings_of(ctx)
     try:
-        if not text_only:
-            images_dir = bundled_images(dataset, images_dir, settings.state_dir)
-        spec = DataSpec(dataset.value, data_dir, images_dir)
-        device = default_device(getattr(settings, "device", "auto"))
-        model = AdSentimentModel.from_pretrained(checkpoint, device=device)
-        cache = None if text_only else feature_cache(settings, model.config, device.type)
-        result = calibrate(model, checkpoint, prepare(spec.load("dev"), model.config, cache), text_only, batch_size)
+        spec = data_spec(dataset, data_dir, images_dir, settings.state_dir, text_only)
+        model, prepared = load_prepared(checkpoint, spec, "dev", settings, text_only)
+        result = calibrate(model, checkpoint, prepared, text_only, batch_size)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))
     before, after = result["dev_ece_before"], result["dev_ece_after"]
@@ -245,7 +245,6 @@ def experiments_command(
     from model.fusion.errors import ModelError
     from training.data.errors import DatasetError
     from training.experiments import EXPERIMENTS, run_experiments
-    from training.runs import DataSpec
 
     _logging()
     settings = settings_of(ctx)
@@ -254,8 +253,7 @@ def experiments_command(
     if unknown:
         fail(f"unknown experiments {unknown}; choose from {list(EXPERIMENTS)}")
     try:
-        images_dir = bundled_images(dataset, images_dir, settings.state_dir)
-        spec = DataSpec(dataset.value, data_dir, images_dir)
+        spec = data_spec(dataset, data_dir, images_dir, settings.state_dir, text_only=False)
         written = run_experiments(chosen, spec, out, settings, quick=quick, epochs=epochs, config_file=config)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))

@@ -227,16 +227,21 @@ def evaluate_prepared(model: AdSentimentModel, prepared: list[Prepared], text_on
     return score(prepared, spans, overall, confidence)
 
 
+def load_prepared(checkpoint: Path, spec: DataSpec, split: str, settings: Any,
+                  text_only: bool) -> tuple[AdSentimentModel, list[Prepared]]:
+    """A checkpoint and one split of ``spec``, prepared for it (images described unless text only)."""
+    device = default_device(getattr(settings, "device", "auto"))
+    model = AdSentimentModel.from_pretrained(checkpoint, device=device)
+    cache = None if text_only else feature_cache(settings, model.config, device.type)
+    return model, prepare(spec.load(split), model.config, cache)
+
+
 def evaluate_checkpoint(checkpoint: Path, spec: DataSpec, split: str, settings: Any, json_path: Path | None,
                         text_only: bool = False, batch_size: int = 32, progress: bool = True,
                         predictions_path: Path | None = None) -> Metrics:
     """Metrics of a checkpoint on one split; writes the report JSON when ``json_path`` is given and
     every example's gold and predicted spans when ``predictions_path`` is."""
-    device = default_device(getattr(settings, "device", "auto"))
-    model = AdSentimentModel.from_pretrained(checkpoint, device=device)
-    examples = spec.load(split)
-    cache = None if text_only else feature_cache(settings, model.config, device.type)
-    prepared = prepare(examples, model.config, cache)
+    model, prepared = load_prepared(checkpoint, spec, split, settings, text_only)
     metrics = evaluate_prepared(model, prepared, text_only, batch_size, progress, predictions_path)
     if json_path is not None:
         write_report(metrics, json_path, {"checkpoint": str(checkpoint), "dataset": spec.dataset, "split": split,
