@@ -164,14 +164,15 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
         summary = trainer.fit(prepared["train"], prepared["dev"], getattr(spec, "weights", None))
         summary["prepare_seconds"] = prep_seconds
         result: dict[str, Any] = {"summary": summary}
+        if prepared["dev"] or evaluate_test:
+            best = AdSentimentModel.from_pretrained(out / "best", device=device)
         if prepared["dev"]:
             from training.calibration import calibrate
 
-            best = AdSentimentModel.from_pretrained(out / "best", device=device)
+            # sets the fitted temperatures on ``best`` too, so the test scores below use them
             summary["calibration"] = calibrate(best, out / "best", prepared["dev"], text_only,
                                                train_config.eval_batch_size)
         if evaluate_test:
-            best = AdSentimentModel.from_pretrained(out / "best", device=device)
             for name, test in spec.test_sets():
                 if train_config.max_eval_examples:
                     test = test[: train_config.max_eval_examples]
