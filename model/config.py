@@ -72,6 +72,15 @@ class FusionConfig:
     dropout: float = 0.1
     num_anps: int = 2089  # DeepSentiBank vocabulary (Eq. 7)
     top_v: int = 10  # ANPs reported per ad (paper Fig. 6: V = 10)
+    tagger: str = "crf"  # "crf": the BIO-constrained CRF of Eq. 4; "softmax": independent per-token tags
+    span_sentiment: str = "tags"  # "tags": a span's sentiment is its decoded tags'; "vote": the
+    # sentiment with the most marginal mass over the span's tokens
+
+    def __post_init__(self) -> None:
+        if self.tagger not in ("crf", "softmax"):
+            raise ValueError(f"tagger must be 'crf' or 'softmax', not {self.tagger!r}")
+        if self.span_sentiment not in ("tags", "vote"):
+            raise ValueError(f"span_sentiment must be 'tags' or 'vote', not {self.span_sentiment!r}")
 
 
 @dataclass(frozen=True)

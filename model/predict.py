@@ -150,7 +150,7 @@ class AdSentimentModel:
             return []
         started = time.perf_counter()
         out, tags, text, contexts = self.forward_events(events, contexts)
-        spans = tag_spans(tags, out.marginals, text)
+        spans = tag_spans(tags, out.marginals, text, self.config.fusion.span_sentiment)
         overall = self.network.overall_probabilities(out).cpu().numpy()
         concepts = self._concepts(out.anp_logits)
         seconds = time.perf_counter() - started

@@ -239,9 +239,16 @@ def experiments_command(
     quick: Annotated[bool, typer.Option("--quick", help="Few examples, one epoch: a smoke run of every variant.")] = False,
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per variant (default 5; --quick: 1).")] = None,
     config: Annotated[Path | None, typer.Option("--config", exists=True, dir_okay=False, help=CONFIG_HELP)] = None,
+    text_only: Annotated[bool, typer.Option("--text-only", help="Train the text-only view S (no images).")] = False,
+    max_length: Annotated[int | None, typer.Option(min=8, help="Token limit of [CLS] S [SEP] N_z [SEP].")] = None,
+    seeds: Annotated[str | None, typer.Option(
+        help="Comma-separated seeds; every chosen variant runs once per seed (default: the config's seed, 13).")] = None,
+    variants: Annotated[str | None, typer.Option(
+        help="Comma-separated variant slugs to run (as their run folders are named, e.g. todays-recipe); default all.")] = None,
 ) -> None:
-    """Ablations (one part left out at a time, and the paper's Table 2 pairs) and sweeps (Figures 5-7: top-V,
-    epsilon, encoder depth); every test split of the data set is scored, by segment."""
+    """Ablations (one part left out at a time, and the paper's Table 2 pairs), sweeps (Figures 5-7: top-V,
+    epsilon, encoder depth) and the training-recipe study; every test split of the data set is scored.
+    A finished run of the same configuration in --out is reused, so an interrupted study resumes."""
     from model.fusion.errors import ModelError
     from training.data.errors import DatasetError
     from training.experiments import EXPERIMENTS, run_experiments
@@ -253,8 +260,11 @@ def experiments_command(
     if unknown:
         fail(f"unknown experiments {unknown}; choose from {list(EXPERIMENTS)}")
     try:
-        spec = data_spec(dataset, data_dir, images_dir, settings.state_dir, text_only=False)
-        written = run_experiments(chosen, spec, out, settings, quick=quick, epochs=epochs, config_file=config)
+        seed_list = tuple(int(s) for s in seeds.split(",")) if seeds else ()
+        only = tuple(v.strip() for v in variants.split(",")) if variants else ()
+        spec = data_spec(dataset, data_dir, images_dir, settings.state_dir, text_only=text_only)
+        written = run_experiments(chosen, spec, out, settings, quick=quick, epochs=epochs, config_file=config,
+                                  seeds=seed_list, only=only, text_only=text_only, max_length=max_length)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))
     for path in written:

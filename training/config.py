@@ -18,7 +18,16 @@ class LossWeights:
     omega: float = 1.0  # ANP cross-entropy (M_N)
     epsilon: float = 0.3  # text-centred KL (M_{S+N}); paper Fig. 6 optimum
     overall: float = 1.0  # overall-sentiment cross-entropy (not in the paper: its head is ours)
+    token: float = 0.0  # per-token tag cross-entropy on the emissions, beside the CRF NLL (the recipe study)
+    label_smoothing: float = 0.0  # of the per-token tag and the overall cross-entropies
+    sentiment_weighting: str = "none"  # "balanced": per-token B-x/I-x weights by inverse span frequency
     top_v: int | None = 10  # ANPs kept in the teacher target H; None: the whole distribution
+
+    def __post_init__(self) -> None:
+        if self.sentiment_weighting not in ("none", "balanced"):
+            raise ValueError(f"sentiment_weighting must be 'none' or 'balanced', not {self.sentiment_weighting!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class TrainConfig:
     eval_batch_size: int = 32
     lr_pretrained: float = 5e-5  # the text encoder
     lr_new: float = 1e-3  # prefixes, heads, CRF
+    lr_layer_decay: float = 1.0  # encoder layer l of L learns at lr_pretrained * decay ** (L - 1 - l)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1  # of all optimizer steps, then linear decay to 0
     max_grad_norm: float = 1.0

@@ -64,7 +64,7 @@ def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: Model
             with autocast(device):
                 out = network(text, visual)
             tags = network.decode(out)
-            spans = tag_spans(tags, out.marginals, text)
+            spans = tag_spans(tags, out.marginals, text, config.fusion.span_sentiment)
             best, labels = network.overall_probabilities(out).max(1)
             for position, row in enumerate(rows):
                 item = batch.prepared[row]

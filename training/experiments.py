@@ -1,22 +1,28 @@
-"""Ablations (one part left out at a time; the paper's Table 2 pairs) and sweeps (Figures 5-7), each a
-Markdown table and a PNG plot.
+"""Ablations (one part left out at a time; the paper's Table 2 pairs), sweeps (Figures 5-7) and the
+training-recipe study, each a Markdown table and a PNG plot.
 
-Every variant is a full training run (``out/<experiment>/<variant>/``) scored on every test split
-with its best-on-dev checkpoint. ``quick`` trains on a handful of examples for one epoch: a smoke
-run of the whole pipeline, whose numbers mean nothing.
+Every variant is a full training run (``out/<experiment>/<variant>/``, ``<variant>-seed-<n>`` for
+extra seeds) scored on every test split with its best-on-dev checkpoint; a decoding-only variant
+re-scores the first variant's checkpoint with another decoder instead. A run whose directory holds
+a finished run of the same configuration is reused, so an interrupted study picks up where it
+stopped. ``quick`` trains on a handful of examples for one epoch: a smoke run of the whole
+pipeline, whose numbers mean nothing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from model.config import ModelConfig
-from training.config import TrainConfig, load_config_file
-from training.runs import DataSpec, train_run
+from training.config import TrainConfig, load_config_file, merge
+from training.metrics import write_report
+from training.runs import DataSpec, evaluate_prepared, prepare, train_run
 
 log = logging.getLogger(__name__)
 QUICK_EXAMPLES = 24
@@ -30,6 +36,21 @@ class Variant:
     loss: dict[str, Any] = field(default_factory=dict)
     encoder_layers: int | None = None
     x: float | str | None = None  # the sweep's x value (plots)
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides
+    model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides (nested dicts merge)
+    decode_only: bool = False  # re-score the experiment's first variant with ``model`` applied; no training
+
+    def configs(self, model: ModelConfig, train: TrainConfig) -> tuple[ModelConfig, TrainConfig]:
+        """The run's model and training configuration: the base ones with this variant's changes."""
+        if self.model:
+            model = ModelConfig.from_dict(merge(model.to_dict(), self.model))
+        if self.ablation:
+            model = model.with_ablation(**self.ablation)
+        if self.train:
+            train = TrainConfig.from_dict(merge(train.to_dict(), self.train))
+        if self.loss:
+            train = train.with_loss(**self.loss)
+        return model, train
 
 
 def _ablations() -> list[Variant]:
@@ -75,16 +96,46 @@ def _depth(model: ModelConfig) -> list[Variant]:
     return [Variant(f"{d} encoder layers", encoder_layers=d, x=d) for d in depths]
 
 
+#: The recipe study's baseline: the training recipe before the study (epochs, rates, losses).
+TODAYS_RECIPE: dict[str, Any] = {"epochs": 5, "lr_pretrained": 5e-5, "lr_layer_decay": 1.0,
+                                 "loss": {"token": 0.0, "label_smoothing": 0.0, "sentiment_weighting": "none"}}
+
+
+def _recipe() -> list[Variant]:
+    """Training-recipe changes, each against today's recipe; the last variant is the current default."""
+    today = TODAYS_RECIPE
+
+    def changed(**train: Any) -> dict[str, Any]:
+        return merge(today, train)
+
+    return [
+        Variant("today's recipe", train=today),
+        Variant("encoder rate 1e-4", train=changed(lr_pretrained=1e-4)),
+        Variant("layer-wise rates (1e-4, x0.8 a layer down)", train=changed(lr_pretrained=1e-4, lr_layer_decay=0.8)),
+        Variant("longer schedule (10 epochs)", train=changed(epochs=10)),
+        Variant("token loss + label smoothing 0.1", train=changed(loss={"token": 1.0, "label_smoothing": 0.1})),
+        Variant("token loss + balanced sentiment weights",
+                train=changed(loss={"token": 1.0, "sentiment_weighting": "balanced"})),
+        Variant("span sentiment by marginal vote (decoding only)", train=today,
+                model={"fusion": {"span_sentiment": "vote"}}, decode_only=True),
+        Variant("max length 64", train=today, model={"text": {"max_length": 64}}),
+        Variant("softmax head instead of the CRF", train=today, model={"fusion": {"tagger": "softmax"}}),
+        Variant("the default recipe"),
+    ]
+
+
 EXPERIMENTS: dict[str, Callable[[ModelConfig], list[Variant]]] = {
     "ablations": lambda model: _ablations(),
     "paper-ablations": lambda model: _paper_ablations(),
     "top-v": lambda model: _top_v(),
     "epsilon": lambda model: _epsilon(),
     "depth": _depth,
+    "recipe": lambda model: _recipe(),
 }
 TITLES = {"ablations": "Ablations: one part left out at a time",
           "paper-ablations": "Ablations: the level pairs of the paper's Table 2", "top-v": "Top-V ANPs (paper Figure 5)",
-          "epsilon": "KL weight epsilon (paper Figure 6)", "depth": "Text encoder depth (paper Figure 7)"}
+          "epsilon": "KL weight epsilon (paper Figure 6)", "depth": "Text encoder depth (paper Figure 7)",
+          "recipe": "Training recipe: each change against today's recipe"}
 
 
 def slug(name: str) -> str:
@@ -92,25 +143,95 @@ def slug(name: str) -> str:
 
 
 def run_experiments(names: list[str], spec: DataSpec, out: Path, settings: Any, quick: bool = False,
-                    epochs: int | None = None, config_file: Path | None = None) -> list[Path]:
-    """Run each experiment's variants; returns the tables and plots written."""
+                    epochs: int | None = None, config_file: Path | None = None, seeds: tuple[int, ...] = (),
+                    only: tuple[str, ...] = (), text_only: bool = False, max_length: int | None = None) -> list[Path]:
+    """Run each experiment's variants (those whose slug is in ``only``, when given) once per seed
+    (default: the configuration's seed); returns the tables and plots written. A variant's own
+    training settings (the recipe study's epochs) win over ``epochs``."""
     model, train = load_config_file(config_file, ModelConfig.offline_default(), TrainConfig())
-    train = replace(train, epochs=epochs or (1 if quick else train.epochs))
-    if quick:
-        train = replace(train, max_examples=QUICK_EXAMPLES, max_eval_examples=QUICK_EVAL_EXAMPLES, batch_size=8)
+    train = replace(train, epochs=epochs or (1 if quick else train.epochs), text_only=text_only or train.text_only)
+    if max_length is not None:
+        model = replace(model, text=replace(model.text, max_length=max_length))
+    seeds = seeds or (train.seed,)
+    known = {slug(v.name) for name in names for v in EXPERIMENTS[name](model)}
+    if set(only) - known:
+        raise ValueError(f"unknown variants {sorted(set(only) - known)}; choose from {sorted(known)}")
     written: list[Path] = []
     for name in names:
         rows = []
-        for variant in EXPERIMENTS[name](model):
-            run_model = model.with_ablation(**variant.ablation) if variant.ablation else model
-            run_train = train.with_loss(**variant.loss) if variant.loss else train
-            log.info("experiment %s: %s", name, variant.name)
-            result = train_run(run_model, run_train, spec, out / name / slug(variant.name), settings,
-                               progress=not quick, encoder_layers=variant.encoder_layers)
-            rows.append((variant, {k: v for k, v in result.items() if k.startswith("test")}, result.get("summary", {})))
-        written.append(write_table(out / f"{name}.md", TITLES[name], rows, quick))
-        written.append(write_plot(out / f"{name}.png", TITLES[name], rows, sweep=name != "ablations"))
+        variants = EXPERIMENTS[name](model)
+        for variant in variants:
+            if only and slug(variant.name) not in only:
+                continue
+            for seed in seeds:
+                run_model, run_train = variant.configs(model, replace(train, seed=seed))
+                if quick:
+                    run_train = replace(run_train, epochs=1, max_examples=QUICK_EXAMPLES,
+                                        max_eval_examples=QUICK_EVAL_EXAMPLES, batch_size=8)
+                directory = out / name / run_name(variant, seed, train.seed)
+                log.info("experiment %s: %s (seed %d)", name, variant.name, seed)
+                if variant.decode_only:
+                    first = out / name / run_name(variants[0], seed, train.seed)
+                    result = rescore(first, run_model, spec, directory, settings, run_train)
+                else:
+                    result = finished_run(directory, run_model, run_train) or train_run(
+                        run_model, run_train, spec, directory, settings, progress=not quick,
+                        encoder_layers=variant.encoder_layers)
+                rows.append((variant, {k: v for k, v in result.items() if k.startswith("test")},
+                             {**result.get("summary", {}), "seed": seed}))
+        if name == "recipe":
+            written.append(write_seed_table(out / f"{name}.md", TITLES[name], rows, quick))
+        else:
+            written.append(write_table(out / f"{name}.md", TITLES[name], rows, quick))
+        written.append(write_plot(out / f"{name}.png", TITLES[name], rows, sweep=name not in ("ablations", "recipe")))
     return written
+
+
+def run_name(variant: Variant, seed: int, default_seed: int) -> str:
+    return slug(variant.name) + ("" if seed == default_seed else f"-seed-{seed}")
+
+
+def finished_run(directory: Path, model: ModelConfig, train: TrainConfig) -> dict[str, Any] | None:
+    """metrics.json of a finished run in ``directory`` with exactly this configuration, else None."""
+    config, metrics = directory / "config.json", directory / "metrics.json"
+    if not (config.is_file() and metrics.is_file()):
+        return None
+    saved = json.loads(config.read_text(encoding="utf-8"))
+    result = json.loads(metrics.read_text(encoding="utf-8"))
+    # through the dataclasses, so fields added since the run was made compare at their defaults
+    same_train = TrainConfig.from_dict(saved.get("train", {})) == train
+    ran = model.with_ablation(use_anp=False) if train.text_only else model
+    same_model = ModelConfig.from_dict(saved.get("model", {})) == ran
+    if same_train and same_model and "total_seconds" in result.get("summary", {}):
+        log.info("reusing the finished run in %s", directory)
+        return result
+    return None
+
+
+def rescore(trained: Path, model_config: ModelConfig, spec: Any, out: Path, settings: Any,
+            train: TrainConfig) -> dict[str, Any]:
+    """The best checkpoint of the run in ``trained`` scored on every test split with ``model_config``'s
+    decoding settings (no training); writes ``out/metrics.json`` like a run."""
+    from model.predict import AdSentimentModel
+    from training.runs import feature_cache
+
+    if not (trained / "best").is_dir():
+        raise ValueError(f"the decoding-only variant needs the trained run {trained} (run its variant first)")
+    model = AdSentimentModel.from_pretrained(trained / "best")
+    config = replace(model.config, fusion=replace(model.config.fusion, span_sentiment=model_config.fusion.span_sentiment))
+    model.config = model.network.config = config
+    cache = None if train.text_only else feature_cache(settings, config, model.device.type)
+    summary = json.loads((trained / "metrics.json").read_text())["summary"]
+    result: dict[str, Any] = {"summary": {"best_dev_jmasa_f1": summary.get("best_dev_jmasa_f1")}}
+    out.mkdir(parents=True, exist_ok=True)
+    for name, test in spec.test_sets():
+        if train.max_eval_examples:
+            test = test[: train.max_eval_examples]
+        result[name] = evaluate_prepared(model, prepare(test, config, cache), train.text_only, train.eval_batch_size)
+        write_report(result[name], out / f"{name}_metrics.json", {"dataset": spec.dataset, "split": name,
+                                                                 "rescored": str(trained / "best")})
+    (out / "metrics.json").write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
+    return result
 
 
 def _pct(metrics: dict[str, Any], key: str, name: str) -> str:
@@ -147,6 +268,49 @@ def write_table(path: Path, title: str, rows: list, quick: bool) -> Path:
     return path
 
 
+def _mean_sd(values: list[float]) -> str:
+    """``mean`` of percentages, with ``± sd`` over seeds when there are several."""
+    if not values:
+        return "-"
+    mean = 100 * statistics.fmean(values)
+    return f"{mean:.1f} ± {100 * statistics.stdev(values):.1f}" if len(values) > 1 else f"{mean:.1f}"
+
+
+SEED_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], float | None]], ...] = (
+    ("JMASA F1", lambda m: (m.get("jmasa") or {}).get("f1")),
+    ("JMASA P", lambda m: (m.get("jmasa") or {}).get("precision")),
+    ("JMASA R", lambda m: (m.get("jmasa") or {}).get("recall")),
+    ("ATE F1", lambda m: (m.get("ate") or {}).get("f1")),
+    ("MASC acc", lambda m: (m.get("masc") or {}).get("accuracy")),
+    ("attribute ECE (%)", lambda m: (m.get("calibration") or {}).get("attribute_ece")),
+)
+
+
+def write_seed_table(path: Path, title: str, rows: list, quick: bool) -> Path:
+    """One table per test split, one row per variant: the mean (± sd over seeds) of each column."""
+    lines = [f"# {title}", ""]
+    if quick:
+        lines += ["Quick mode (a few examples, one epoch): a smoke run, not a result.", ""]
+    splits = sorted({name for _, tests, _ in rows for name in tests}, key=lambda n: (n != "test", n))
+    order = list(dict.fromkeys(variant.name for variant, _, _ in rows))
+    for split in splits:
+        lines += [f"## {split}", "", "| variant | seeds | " + " | ".join(c for c, _ in SEED_COLUMNS)
+                  + " | best dev F1 | minutes a run |", "|---|---|" + "---|" * (len(SEED_COLUMNS) + 2)]
+        for name in order:
+            chosen = [(tests.get(split, {}), summary) for variant, tests, summary in rows if variant.name == name]
+            cells = [_mean_sd([v for v in (get(test) for test, _ in chosen) if isinstance(v, (int, float))])
+                     for _, get in SEED_COLUMNS]
+            dev = _mean_sd([s["best_dev_jmasa_f1"] for _, s in chosen if s.get("best_dev_jmasa_f1") is not None])
+            minutes = [s["total_seconds"] / 60 for _, s in chosen if s.get("total_seconds")]
+            seeds = ", ".join(str(s.get("seed")) for _, s in chosen)
+            lines.append(f"| {name} | {seeds} | " + " | ".join(cells) + f" | {dev} | "
+                         + (f"{statistics.fmean(minutes):.1f}" if minutes else "-") + " |")
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
 def write_plot(path: Path, title: str, rows: list, sweep: bool) -> Path:
     """Test JMASA F1 per variant: a line over the sweep's x values, or horizontal bars."""
     import matplotlib
@@ -154,8 +318,12 @@ def write_plot(path: Path, title: str, rows: list, sweep: bool) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    f1 = [100 * ((tests.get("test", {}).get("jmasa") or {}).get("f1") or 0.0) for _, tests, _ in rows]
-    labels = [str(v.x) if sweep else v.name for v, _, _ in rows]
+    by_variant: dict[str, list[float]] = {}
+    for variant, tests, _ in rows:  # several seeds of a variant: their mean
+        label = str(variant.x) if sweep else variant.name
+        by_variant.setdefault(label, []).append(100 * ((tests.get("test", {}).get("jmasa") or {}).get("f1") or 0.0))
+    labels = list(by_variant)
+    f1 = [statistics.fmean(values) for values in by_variant.values()]
     figure, axis = plt.subplots(figsize=(7, 4 if sweep else 0.45 * len(rows) + 1.5))
     if sweep:
         axis.plot(range(len(f1)), f1, marker="o")

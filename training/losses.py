@@ -9,12 +9,21 @@
 - ``M_{S+N}``  KL(sg(p_{S+N}) || p_S) of the CRF token marginals, mean over aligned ad-copy
                tokens; ``sg`` stops the gradient, so only the text-only branch moves: Eq. 13.
 - ``M_overall`` cross-entropy of the overall-sentiment head where an overall label exists.
+
+Beside Eq. 15, the recipe study adds an optional per-token tag cross-entropy on the emissions
+(``LossWeights.token``), with label smoothing and class weights for the sentiment tags.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 import torch
 import torch.nn.functional as F
+
+from model.labels import TAGS, tag_parts
+from schemas.base import SENTIMENTS
 
 #: Floor of a probability before its log (a marginal of a forbidden tag is exactly 0).
 PROB_FLOOR = 1e-8
@@ -63,9 +72,31 @@ def text_centred_kl(fused: torch.Tensor, text_only: torch.Tensor, mask: torch.Te
     return (per_token * weights).sum() / weights.sum().clamp_min(1.0)
 
 
-def overall_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def overall_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     """Cross-entropy over the ads with a label (``labels`` -1 where none); 0 when none has one."""
     known = labels >= 0
     if not bool(known.any()):
         return logits.sum() * 0.0
-    return F.cross_entropy(logits[known].float(), labels[known])
+    return F.cross_entropy(logits[known].float(), labels[known], label_smoothing=label_smoothing)
+
+
+def token_cross_entropy(emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor, label_smoothing: float = 0.0,
+                        tag_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-token cross-entropy of the ``(B, T, K)`` emissions against the gold tags, summed over each
+    sequence's ``mask`` and averaged over the batch (the scale of the CRF NLL), each token weighted
+    by its gold tag's weight (``tag_weights`` ``(K,)``, 1 when None)."""
+    per_token = F.cross_entropy(emissions.float().transpose(1, 2), tags, reduction="none",
+                                label_smoothing=label_smoothing)  # (B, T)
+    weights = mask.float()
+    if tag_weights is not None:
+        weights = weights * tag_weights.to(emissions.device)[tags]
+    return (per_token * weights).sum() / max(1, emissions.shape[0])
+
+
+def balanced_tag_weights(sentiments: Iterable[str]) -> torch.Tensor:
+    """``(K,)`` tag weights from the gold spans' sentiments: ``O`` 1, ``B-x``/``I-x`` the inverse of
+    x's share, scaled so that the mean weight over spans is 1 (a sentiment never seen: 1)."""
+    counts = Counter(sentiments)
+    total = sum(counts.values())
+    share = {s: total / (len(SENTIMENTS) * counts[s]) if counts.get(s) else 1.0 for s in SENTIMENTS}
+    return torch.tensor([1.0 if tag_parts(t)[1] is None else share[tag_parts(t)[1]] for t in TAGS])

@@ -33,7 +33,8 @@ from model.fusion.network import FusionNetwork
 from training.batches import Batch, Prepared, collate
 from training.config import TrainConfig
 from training.evaluation import autocast, predict_prepared, score
-from training.losses import anp_cross_entropy, crf_nll, overall_cross_entropy, text_centred_kl, top_v_target
+from training.losses import (anp_cross_entropy, balanced_tag_weights, crf_nll, overall_cross_entropy,
+                             text_centred_kl, token_cross_entropy, top_v_target)
 from training.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,17 @@ class StepLosses:
     parts: dict[str, float] = field(default_factory=dict)
 
 
-def compute_losses(network: FusionNetwork, batch: Batch, config: TrainConfig) -> StepLosses:
-    """Eq. 13-15 (+ overall) on one batch; see :mod:`training.losses` for the formulas."""
+def compute_losses(network: FusionNetwork, batch: Batch, config: TrainConfig,
+                   tag_weights: torch.Tensor | None = None) -> StepLosses:
+    """Eq. 13-15 (+ overall, + the optional per-token term) on one batch; see :mod:`training.losses`."""
     weights = config.loss
+    smoothing = weights.label_smoothing
     out_s = network(batch.text, None, tags=batch.tags, marginals=batch.fused is not None and weights.epsilon > 0)
     nll = crf_nll(out_s.log_likelihood)
     parts = {"nll_s": float(nll.detach())}
-    overall = overall_cross_entropy(out_s.overall_logits, batch.overall) if weights.overall > 0 else None
+    overall = overall_cross_entropy(out_s.overall_logits, batch.overall, smoothing) if weights.overall > 0 else None
+    token = token_cross_entropy(out_s.emissions, batch.tags, out_s.tag_mask, smoothing, tag_weights) \
+        if weights.token > 0 else None
     anp = kl = None
     if batch.fused is not None:
         rows = batch.fused_rows
@@ -70,7 +75,10 @@ def compute_losses(network: FusionNetwork, batch: Batch, config: TrainConfig) ->
         parts["nll_sn"] = float(nll_sn.detach())
         nll = nll + nll_sn
         if overall is not None:
-            overall = overall + overall_cross_entropy(out_sn.overall_logits, batch.overall[rows])
+            overall = overall + overall_cross_entropy(out_sn.overall_logits, batch.overall[rows], smoothing)
+        if token is not None:
+            token = token + token_cross_entropy(out_sn.emissions, batch.fused_tags, out_sn.tag_mask, smoothing,
+                                                tag_weights)
         if weights.epsilon > 0:
             # the first tokens of both views align ([CLS] and the ad copy); compare those
             steps = min(out_s.marginals.shape[1], out_sn.marginals.shape[1])
@@ -89,30 +97,43 @@ def compute_losses(network: FusionNetwork, batch: Batch, config: TrainConfig) ->
     if overall is not None:
         parts["overall"] = float(overall.detach())
         total = total + weights.overall * overall
+    if token is not None:
+        parts["token"] = float(token.detach())
+        total = total + weights.token * token
     parts["loss"] = float(total.detach())
     return StepLosses(total, parts)
 
 
-def parameter_groups(network: FusionNetwork, config: TrainConfig) -> list[dict[str, Any]]:
-    """Pretrained encoder vs new parameters, each with and without weight decay; frozen layers left out."""
+def encoder_rates(network: FusionNetwork, config: TrainConfig) -> dict[int, float]:
+    """The learning rate of every pretrained encoder parameter (by ``id``): ``lr_pretrained`` for the
+    top layer (and the pooler), times ``lr_layer_decay`` per layer below it; the embeddings one
+    step below the first layer."""
     encoder = network.text.encoder
-    frozen: set[int] = set()
+    layers = list(encoder.encoder.layer)
+    rates = {id(p): config.lr_pretrained for p in encoder.parameters()}
+    for depth, module in enumerate([encoder.embeddings, *layers]):  # depth 0: the embeddings
+        for parameter in module.parameters():
+            rates[id(parameter)] = config.lr_pretrained * config.lr_layer_decay ** (len(layers) - depth)
+    return rates
+
+
+def parameter_groups(network: FusionNetwork, config: TrainConfig) -> list[dict[str, Any]]:
+    """Pretrained encoder (per learning rate, see :func:`encoder_rates`) vs new parameters, each with
+    and without weight decay; frozen layers left out."""
+    encoder = network.text.encoder
     if config.freeze_layers > 0:
-        modules = [encoder.embeddings, *encoder.encoder.layer[: config.freeze_layers]]
-        for module in modules:
+        for module in [encoder.embeddings, *encoder.encoder.layer[: config.freeze_layers]]:
             for parameter in module.parameters():
                 parameter.requires_grad_(False)
-                frozen.add(id(parameter))
-    pretrained = {id(p) for p in encoder.parameters()}
-    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+    rates = encoder_rates(network, config)
+    groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
     for name, parameter in network.named_parameters():
         if not parameter.requires_grad:
             continue
         no_decay = parameter.ndim < 2 or "LayerNorm" in name or "norm" in name.lower()
-        groups.setdefault((id(parameter) in pretrained, no_decay), []).append(parameter)
-    return [{"params": params, "lr": config.lr_pretrained if is_pre else config.lr_new,
-             "weight_decay": 0.0 if no_decay else config.weight_decay}
-            for (is_pre, no_decay), params in sorted(groups.items())]
+        groups.setdefault((rates.get(id(parameter), config.lr_new), no_decay), []).append(parameter)
+    return [{"params": params, "lr": lr, "weight_decay": 0.0 if no_decay else config.weight_decay}
+            for (lr, no_decay), params in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1]))]
 
 
 def weighted_f1(scores: dict[str, float], weights: dict[str, float]) -> float:
@@ -155,13 +176,14 @@ class Trainer:
         self.stale = 0
         self.history: list[dict[str, Any]] = []
         self.generator = torch.Generator().manual_seed(config.seed)
+        self.tag_weights: torch.Tensor | None = None  # per-tag token-loss weights, set by fit
 
     # --- one step ---------------------------------------------------------------------------
     def train_step(self, batch: Batch) -> dict[str, float]:
         self.network.train()
         batch = batch.to(self.device)
         with autocast(self.device):
-            losses = compute_losses(self.network, batch, self.config)
+            losses = compute_losses(self.network, batch, self.config, self.tag_weights)
         self.optimizer.zero_grad(set_to_none=True)
         losses.total.backward()
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
@@ -186,6 +208,9 @@ class Trainer:
         cfg = self.config
         batches_per_epoch = math.ceil(len(train) / cfg.batch_size)
         self._ensure_scheduler(batches_per_epoch)
+        if cfg.loss.sentiment_weighting == "balanced":
+            self.tag_weights = balanced_tag_weights(a.sentiment for p in train for a in p.example.aspects)
+            log.info("token-loss tag weights %s", [round(w, 3) for w in self.tag_weights.tolist()])
         started = time.perf_counter()
         while self.epoch < cfg.epochs and self.stale < cfg.patience:
             order = torch.randperm(len(train), generator=self.generator).tolist()

@@ -24,6 +24,7 @@ from model.fusion.crf import BioCrf
 from model.fusion.encoder import PrefixEncoder
 from model.fusion.inputs import TextBatch
 from model.fusion.prefix import VisualPrefix
+from model.fusion.softmax_tagger import SoftmaxTagger
 from model.labels import OVERALL_LABELS, TAGS
 
 
@@ -81,8 +82,14 @@ class FusionNetwork(nn.Module):
         self.dropout = nn.Dropout(fusion.dropout)
         self.emission = nn.Linear(hidden, len(TAGS))
         self.overall = nn.Linear(hidden, len(OVERALL_LABELS))
-        self.crf = BioCrf(TAGS)
+        self.crf = BioCrf(TAGS)  # kept with the softmax head too, so every checkpoint has the same keys
+        self._softmax = SoftmaxTagger(TAGS)  # no parameters
         self.temperatures = Temperatures()  # fitted after training (calibration.json), 1 while training
+
+    @property
+    def tagger(self) -> BioCrf | SoftmaxTagger:
+        """The tag head ``FusionConfig.tagger`` names: the CRF (Eq. 4) or per-token softmax."""
+        return self.crf if self.config.fusion.tagger == "crf" else self._softmax
 
     def forward(self, text: TextBatch, visual: VisualBatch | None = None, tags: torch.Tensor | None = None,
                 marginals: bool = True) -> FusionOutput:
@@ -107,10 +114,10 @@ class FusionNetwork(nn.Module):
             gate=prefix.gate if prefix is not None else None,
         )
         if tags is not None:
-            out.log_likelihood = self.crf.log_likelihood(emissions, tags, tag_mask)
+            out.log_likelihood = self.tagger.log_likelihood(emissions, tags, tag_mask)
         if marginals:
             temperature = 1.0 if self.training else self.temperatures.attribute
-            out.marginals = self.crf.marginals(emissions, tag_mask, temperature)
+            out.marginals = self.tagger.marginals(emissions, tag_mask, temperature)
         if prompts is not None and ablation.use_anp:
             out.anp_logits = self.anp_head(prompts, visual.mask).float()
         return out
@@ -120,5 +127,5 @@ class FusionNetwork(nn.Module):
         return torch.softmax(out.overall_logits / self.temperatures.overall, dim=1)
 
     def decode(self, out: FusionOutput) -> torch.Tensor:
-        """Best valid BIO tag ids ``(B, T)`` of an output (Viterbi)."""
-        return self.crf.viterbi(out.emissions, out.tag_mask)
+        """Best valid BIO tag ids ``(B, T)`` of an output (Viterbi, or repaired per-token argmax)."""
+        return self.tagger.viterbi(out.emissions, out.tag_mask)

@@ -89,3 +89,20 @@ def test_spans_on_separators_are_left_out() -> None:
     context = compose_context(desc, AblationConfig())
     sep_at = context.text.index("[SEP]")
     assert to_attributes([Span(CONTEXT, sep_at, sep_at + 5, "positive", 0.9)], "copy", context) == []
+
+
+def test_vote_gives_a_span_the_sentiment_with_the_most_mass(tokenizer) -> None:  # noqa: ANN001
+    views = ViewTokenizer(tokenizer, max_length=32)
+    text = views.encode_text_only(["the leather seats"])
+    tokens = tokenizer.convert_ids_to_tokens(text.input_ids[0])
+    first = tokens.index("leather")
+    tags = torch.zeros_like(text.input_ids)
+    tags[0, first], tags[0, first + 1] = TAG_TO_ID["B-positive"], TAG_TO_ID["I-positive"]
+    marginals = torch.zeros(1, tags.shape[1], 7)
+    marginals[0, first, TAG_TO_ID["B-positive"]], marginals[0, first, TAG_TO_ID["B-negative"]] = 0.45, 0.35
+    marginals[0, first + 1, TAG_TO_ID["I-positive"]], marginals[0, first + 1, TAG_TO_ID["I-negative"]] = 0.2, 0.7
+    (by_tags,) = tag_spans(tags, marginals, text)
+    (voted,) = tag_spans(tags, marginals, text, span_sentiment="vote")
+    assert [(s.start, s.end, s.sentiment) for s in by_tags] == [(4, 17, "positive")]
+    assert [(s.start, s.end, s.sentiment) for s in voted] == [(4, 17, "negative")]
+    assert voted[0].confidence == pytest.approx((0.35 + 0.7) / 2)

@@ -64,3 +64,18 @@ def test_crf_nll_and_overall_cross_entropy():
     none = overall_cross_entropy(logits.requires_grad_(), torch.tensor([-1, -1]))
     assert float(none.detach()) == 0.0
     none.backward()
+
+
+def test_token_cross_entropy_weights_tokens_by_their_gold_tag():
+    from model.labels import TAG_TO_ID
+    from training.losses import balanced_tag_weights, token_cross_entropy
+
+    emissions = torch.zeros(1, 3, 7)
+    tags = torch.tensor([[TAG_TO_ID["O"], TAG_TO_ID["B-positive"], TAG_TO_ID["B-negative"]]])
+    mask = torch.tensor([[True, True, False]])
+    assert float(token_cross_entropy(emissions, tags, mask)) == pytest.approx(2 * math.log(7))  # summed per sequence
+    weights = balanced_tag_weights(["positive", "positive", "negative"])
+    assert float(weights[TAG_TO_ID["O"]]) == 1.0
+    assert float(weights[TAG_TO_ID["B-negative"]]) == pytest.approx(3 / (3 * 1))
+    assert float(weights[TAG_TO_ID["I-positive"]]) == pytest.approx(3 / (3 * 2))
+    assert float(weights[TAG_TO_ID["B-neutral"]]) == 1.0  # never seen

@@ -102,6 +102,41 @@ def test_quick_depth_sweep_writes_a_table_and_a_plot(data, tmp_path):
 
 
 @pytest.mark.slow
+def test_quick_recipe_study_runs_seeds_rescores_and_resumes(data, tmp_path):
+    root, config = data
+    out = tmp_path / "recipe"
+    args = ["experiments", "recipe", "--quick", "--dataset", "jsonl", "--data-dir", str(root), "--text-only",
+            "--out", str(out), "--config", str(config), "--seeds", "13,14",
+            "--variants", "today-s-recipe,span-sentiment-by-marginal-vote-decoding-only,softmax-head-instead-of-the-crf"]
+    result = invoke(args, tmp_path)
+    assert result.exit_code == 0, result.output
+    runs = out / "recipe"
+    assert {p.name for p in runs.iterdir()} == {
+        "today-s-recipe", "today-s-recipe-seed-14", "softmax-head-instead-of-the-crf",
+        "softmax-head-instead-of-the-crf-seed-14", "span-sentiment-by-marginal-vote-decoding-only",
+        "span-sentiment-by-marginal-vote-decoding-only-seed-14"}
+    # the decoding-only variant re-scored the baseline's checkpoint: no checkpoint of its own
+    assert not (runs / "span-sentiment-by-marginal-vote-decoding-only" / "best").exists()
+    assert json.loads((runs / "softmax-head-instead-of-the-crf" / "config.json").read_text()
+                      )["model"]["fusion"]["tagger"] == "softmax"
+    table = (out / "recipe.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| today's recipe"))
+    assert "| 13, 14 |" in row and "±" in row
+    # a second run reuses every finished run
+    stamp = (runs / "today-s-recipe" / "metrics.json").stat().st_mtime_ns
+    result = invoke(args, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (runs / "today-s-recipe" / "metrics.json").stat().st_mtime_ns == stamp
+
+
+def test_unknown_recipe_variants_are_refused(data, tmp_path):
+    root, config = data
+    result = invoke(["experiments", "recipe", "--dataset", "jsonl", "--data-dir", str(root), "--out",
+                     str(tmp_path / "x"), "--config", str(config), "--variants", "warp-drive"], tmp_path)
+    assert result.exit_code != 0 and "warp-drive" in result.output
+
+
+@pytest.mark.slow
 def test_train_and_evaluate_on_unified_tag_files(tmp_path):
     root = tmp_path / "reviews"
     root.mkdir()

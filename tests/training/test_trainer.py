@@ -15,7 +15,7 @@ from model.predict import AdSentimentModel
 from training.batches import Prepared, collate
 from training.config import TrainConfig
 from training.data.examples import AspectSpan, JmasaExample
-from training.trainer import Trainer, compute_losses, seed_everything
+from training.trainer import Trainer, compute_losses, encoder_rates, parameter_groups, seed_everything
 
 TEXTS = [
     ("The leather seats feel great but the price is too high.", [("leather seats", "positive"), ("price", "negative")]),
@@ -163,3 +163,29 @@ def test_starter_sample_takes_the_first_ads_of_each_category():
     assert set(Counter(e.category for e in kept).values()) == {2}
     assert len({e.category for e in kept}) == len({e.category for e in train})
     assert sum(keep_image(e) for e in kept) == len(kept) // 2
+
+
+def test_layer_wise_rates_shrink_towards_the_embeddings(tiny):
+    config = TrainConfig(lr_pretrained=1e-4, lr_new=1e-3, lr_layer_decay=0.5)
+    rates = encoder_rates(tiny.network, config)
+    encoder = tiny.network.text.encoder
+    top, bottom = encoder.encoder.layer[-1], encoder.encoder.layer[0]
+    assert rates[id(next(top.parameters()))] == pytest.approx(1e-4)
+    assert rates[id(next(bottom.parameters()))] == pytest.approx(1e-4 * 0.5)
+    assert rates[id(encoder.embeddings.word_embeddings.weight)] == pytest.approx(1e-4 * 0.25)
+    lrs = {group["lr"] for group in parameter_groups(tiny.network, config)}
+    assert lrs == {1e-4, 5e-5, 2.5e-5, 1e-3}
+
+
+def test_token_loss_joins_the_objective_with_balanced_weights(tiny, tmp_path):
+    config = TrainConfig(epochs=1, batch_size=4).with_loss(token=1.0, label_smoothing=0.1,
+                                                           sentiment_weighting="balanced")
+    trainer = Trainer(tiny.network, tiny.tokenizer, config, tmp_path, progress=False)
+    items = prepared(tiny.config)
+    trainer.fit(items, None)
+    assert trainer.tag_weights is not None
+    # 2 positive, 3 negative, 1 neutral spans: the rarest sentiment weighs most
+    weights = dict(zip(TAGS, trainer.tag_weights.tolist()))
+    assert weights["O"] == 1.0 and weights["B-neutral"] > weights["B-positive"] > weights["B-negative"]
+    parts = compute_losses(tiny.network, collate(items, trainer.views, tiny.config), config, trainer.tag_weights).parts
+    assert parts["token"] > 0
