@@ -102,7 +102,7 @@ def train_command(
         "--mixture", exists=True, dir_okay=False,
         help='Train on several data sets at once: a JSON file {"seed": 13, "parts": [{"name": "ads", "dataset": '
              '"ads", "weight": 1}, {"name": "rest14", "dataset": "unified", "data_dir": "...", "weight": 0.5}]} '
-             '(paths relative to the file). Replaces --dataset/--data-dir/--images-dir.')] = None,
+             '(paths relative to the file, or to --data-dir when given). Replaces --dataset/--images-dir.')] = None,
 ) -> None:
     """Train the fused model (losses of Eq. 13-15) and keep the best checkpoint by dev JMASA F1."""
     from dataclasses import replace
@@ -140,7 +140,8 @@ def train_command(
         if mixture is not None:
             from training.mixture import load_mixture
 
-            spec = load_mixture(mixture, settings.state_dir, with_images=not train_config.text_only)
+            spec = load_mixture(mixture, settings.state_dir, with_images=not train_config.text_only,
+                                data_root=data_dir)
         else:
             spec = data_spec(dataset, data_dir, images_dir, settings.state_dir, train_config.text_only)
         out = out or Path("runs") / f"{spec.dataset}-{'text' if train_config.text_only else 'fused'}"
@@ -267,5 +268,34 @@ def experiments_command(
                                   seeds=seed_list, only=only, text_only=text_only, max_length=max_length)
     except (ModelError, DatasetError, ValueError, OSError) as exc:
         fail(str(exc))
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+def grid_command(
+    ctx: typer.Context,
+    spec: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "Grid file: {\"models\": [{\"name\", \"checkpoint\", \"text_only\"}], \"tests\": [{\"name\", \"dataset\", "
+        "\"data_dir\", \"split\"}]}, e.g. training/recipes/cross-domain.json."))],
+    data_dir: Annotated[Path | None, typer.Option(
+        help="Root of the test sets' data_dir folders (default: the grid file's folder).")] = None,
+    out: Annotated[Path, typer.Option(help="Directory of grid.md, grid.json and the per-cell reports.")] = Path(
+        "runs/cross-domain"),
+    title: Annotated[str, typer.Option(help="The table's title.")] = "Cross-domain JMASA: trained on X, tested on Y",
+) -> None:
+    """Score several checkpoints on several test sets (trained on X, tested on Y) and write one table;
+    cells already scored are reused, and a checkpoint not trained yet leaves its row empty."""
+    from model.fusion.errors import ModelError
+    from training.data.errors import DatasetError
+    from training.grid import load_grid, run_grid, write_grid
+
+    _logging()
+    settings = settings_of(ctx)
+    try:
+        models, tests = load_grid(spec, data_dir, settings.state_dir)
+        written = write_grid(run_grid(models, tests, out, settings), tests, out, title)
+    except (ModelError, DatasetError, ValueError, OSError, KeyError) as exc:
+        fail(str(exc))
+    typer.echo(written[0].read_text(encoding="utf-8"))
     for path in written:
         typer.echo(f"wrote {path}")

@@ -148,7 +148,9 @@ def run_experiments(names: list[str], spec: DataSpec, out: Path, settings: Any, 
     """Run each experiment's variants (those whose slug is in ``only``, when given) once per seed
     (default: the configuration's seed); returns the tables and plots written. A variant's own
     training settings (the recipe study's epochs) win over ``epochs``."""
-    model, train = load_config_file(config_file, ModelConfig.offline_default(), TrainConfig())
+    base = ModelConfig.offline_default().with_backbones(getattr(settings, "text_encoder", None),
+                                                        getattr(settings, "vision_backbone", None))
+    model, train = load_config_file(config_file, base, TrainConfig())
     train = replace(train, epochs=epochs or (1 if quick else train.epochs), text_only=text_only or train.text_only)
     if max_length is not None:
         model = replace(model, text=replace(model.text, max_length=max_length))
@@ -192,20 +194,28 @@ def run_name(variant: Variant, seed: int, default_seed: int) -> str:
 
 
 def finished_run(directory: Path, model: ModelConfig, train: TrainConfig) -> dict[str, Any] | None:
-    """metrics.json of a finished run in ``directory`` with exactly this configuration, else None."""
+    """metrics.json of a finished run with exactly this configuration: in ``directory``, else in a
+    sibling (another variant that turned out the same, e.g. the default recipe); else None."""
+    candidates = [directory, *sorted(p for p in directory.parent.glob("*") if p != directory)]
+    for candidate in candidates:
+        result = _finished(candidate, model, train)
+        if result is not None:
+            log.info("reusing the finished run in %s", candidate)
+            return result
+    return None
+
+
+def _finished(directory: Path, model: ModelConfig, train: TrainConfig) -> dict[str, Any] | None:
     config, metrics = directory / "config.json", directory / "metrics.json"
     if not (config.is_file() and metrics.is_file()):
         return None
     saved = json.loads(config.read_text(encoding="utf-8"))
-    result = json.loads(metrics.read_text(encoding="utf-8"))
     # through the dataclasses, so fields added since the run was made compare at their defaults
     same_train = TrainConfig.from_dict(saved.get("train", {})) == train
     ran = model.with_ablation(use_anp=False) if train.text_only else model
     same_model = ModelConfig.from_dict(saved.get("model", {})) == ran
-    if same_train and same_model and "total_seconds" in result.get("summary", {}):
-        log.info("reusing the finished run in %s", directory)
-        return result
-    return None
+    result = json.loads(metrics.read_text(encoding="utf-8"))
+    return result if same_train and same_model and "total_seconds" in result.get("summary", {}) else None
 
 
 def rescore(trained: Path, model_config: ModelConfig, spec: Any, out: Path, settings: Any,

@@ -7,7 +7,9 @@ The file names the parts, each a data set as ``adsent train`` knows them, and a 
                {"name": "rest14", "dataset": "unified", "data_dir": "data/e2e-absa/rest14", "weight": 0.5},
                {"name": "twitter2015", "dataset": "twitter", "data_dir": "data/twitter2015", "weight": 0.5}]}
 
-(``data_dir`` and ``images_dir`` are relative to the file.) The training set is drawn once per
+``data_dir`` and ``images_dir`` are relative to ``data_root`` (a key of the file, itself relative to
+the file; default the file's folder), and ``adsent train --mixture FILE --data-dir DIR`` sets the
+root instead, so one file serves wherever the data sets live. The training set is drawn once per
 run: a part of weight ``w`` contributes ``floor(w)`` copies of its training split and a random
 ``w - floor(w)`` share more. Text-only parts (reviews, tweets without images) feed the S view
 only; ads with images train both views as usual (Eq. 13-15 unchanged). Dev selection uses the
@@ -91,23 +93,32 @@ def sample(examples: list[JmasaExample], weight: float, rng: random.Random) -> l
     return examples * whole + rng.sample(examples, extra)
 
 
-def load_mixture(path: Path | str, state_dir: Path, with_images: bool = True) -> Mixture:
-    """The mixture a JSON file describes; bundled ad sets get their rendered images (unless text only)."""
+def load_mixture(path: Path | str, state_dir: Path, with_images: bool = True, data_root: Path | None = None) -> Mixture:
+    """The mixture a JSON file describes; bundled ad sets get their rendered images (unless text only).
+
+    Parts' folders resolve against ``data_root`` when given, else the file's ``data_root`` key
+    (relative to the file), else the file's folder.
+    """
     path = Path(path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    unknown = set(data) - {"seed", "parts"}
+    unknown = set(data) - {"seed", "parts", "data_root", "description"}
     if unknown or not isinstance(data.get("parts"), list):
-        raise ValueError(f"{path}: expected {{'seed': int, 'parts': [...]}}, unknown keys {sorted(unknown)}")
+        raise ValueError(f"{path}: expected {{'seed': int, 'parts': [...]}} (and optional data_root, description), "
+                         f"unknown keys {sorted(unknown)}")
+    root = Path(data_root) if data_root is not None else path.parent / data.get("data_root", ".")
     parts = []
     for entry in data["parts"]:
         extra = set(entry) - {"name", "dataset", "data_dir", "images_dir", "weight"}
         if extra or "dataset" not in entry:
             raise ValueError(f"{path}: a part needs 'dataset' (and optional name, data_dir, images_dir, weight), "
                              f"got unknown keys {sorted(extra)}")
-        folder = lambda key: (path.parent / entry[key]) if entry.get(key) else None  # noqa: E731
+        folder = lambda key: (root / entry[key]) if entry.get(key) else None  # noqa: E731
         images = folder("images_dir")
         if images is None and with_images and entry["dataset"] in BUNDLED:
             images = BUNDLED[entry["dataset"]].ensure_images(state_dir)
         spec = DataSpec(entry["dataset"], folder("data_dir"), images)
+        if spec.data_dir is not None and not spec.data_dir.is_dir():
+            raise ValueError(f"{path}: part {entry.get('name', entry['dataset'])!r}: no folder {spec.data_dir} "
+                             "(set the data sets' root with --data-dir)")
         parts.append(MixturePart(entry.get("name", entry["dataset"]), spec, float(entry.get("weight", 1.0))))
     return Mixture(tuple(parts), int(data.get("seed", 13)))

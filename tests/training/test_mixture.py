@@ -55,3 +55,26 @@ def test_mixture_errors_are_clear(tmp_path):
 
 def test_weighted_dev_f1():
     assert weighted_f1({"ads": 0.6, "rest14": 0.3}, {"ads": 2.0, "rest14": 1.0, "absent": 5.0}) == pytest.approx(0.5)
+
+
+def test_parts_resolve_against_a_data_root_and_missing_folders_are_named(tmp_path):
+    write_unified(tmp_path / "data" / "e2e-absa" / "rest14", 3)
+    path = tmp_path / "recipes" / "mix.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"parts": [{"name": "rest14", "dataset": "unified", "data_dir": "e2e-absa/rest14"}]}))
+    with pytest.raises(ValueError, match="no folder .*e2e-absa/rest14.*--data-dir"):
+        load_mixture(path, tmp_path / "state")
+    mixture = load_mixture(path, tmp_path / "state", data_root=tmp_path / "data")
+    assert len(mixture.load("train")) == 3
+
+
+def test_the_shipped_mixture_reads_the_public_sets(tmp_path):
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[2] / "training" / "recipes" / "mixture.json"
+    root = Path(__file__).resolve().parents[3] / "shared" / "data"
+    if not (root / "e2e-absa").is_dir():
+        pytest.skip(f"the public review and tweet sets are not at {root} (research data, not shipped)")
+    mixture = load_mixture(shipped, tmp_path / "state", with_images=False, data_root=root)
+    assert {p.name for p in mixture.parts} == {"ads", "rest14", "rest15", "laptop14", "twitter2015"}
+    assert {name for name, _ in mixture.test_sets()} >= {"test_ads_test", "test_ads_test_category", "test_rest14_test"}

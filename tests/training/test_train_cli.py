@@ -177,3 +177,44 @@ def test_train_on_a_mixture_reports_every_part(data, tmp_path):
     assert {"test_ads_test", "test_reviews_test"} <= set(metrics)
     assert set(metrics["history"][0]["dev"]["per_part"]) == {"ads", "reviews"}
     assert "test_reviews_test" in result.output
+
+
+@pytest.mark.slow
+def test_grid_scores_every_model_on_every_test_set_and_reuses_cells(data, tmp_path):
+    root, config = data
+    reviews = tmp_path / "public" / "reviews"
+    reviews.mkdir(parents=True)
+    (reviews / "test.txt").write_text("The staff was lovely.####The=O staff=T-POS was=O lovely=O .=O\n")
+    (tmp_path / "public" / "ads").symlink_to(root)
+    run = tmp_path / "run"
+    result = invoke(["train", "--dataset", "jsonl", "--data-dir", str(root), "--out", str(run), "--epochs", "1",
+                     "--config", str(config), "--text-only"], tmp_path)
+    assert result.exit_code == 0, result.output
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({
+        "models": [{"name": "tiny ads", "checkpoint": str(run / "best"), "text_only": True},
+                   {"name": "not trained", "checkpoint": str(tmp_path / "nowhere")}],
+        "tests": [{"name": "ads", "dataset": "jsonl", "data_dir": "ads"},
+                  {"name": "reviews", "dataset": "unified", "data_dir": "reviews"}]}))
+    out = tmp_path / "grid"
+    args = ["grid", str(grid), "--data-dir", str(tmp_path / "public"), "--out", str(out)]
+    result = invoke(args, tmp_path)
+    assert result.exit_code == 0, result.output
+    table = (out / "grid.md").read_text()
+    assert "| trained on \\ tested on | ads | reviews |" in table
+    assert "| not trained | - | - |" in table
+    row = next(line for line in table.splitlines() if line.startswith("| tiny ads"))
+    assert row.count("|") == 4 and "- " not in row  # both cells scored
+    cells = sorted((out / "cells").iterdir())
+    assert [c.name for c in cells] == ["tiny-ads__ads.json", "tiny-ads__reviews.json"]
+    stamp = cells[0].stat().st_mtime_ns
+    assert invoke(args, tmp_path).exit_code == 0
+    assert cells[0].stat().st_mtime_ns == stamp  # reused
+
+
+def test_grid_names_a_missing_test_folder(tmp_path):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"models": [{"name": "m", "checkpoint": "x"}],
+                                "tests": [{"name": "r", "dataset": "unified", "data_dir": "rest14"}]}))
+    result = invoke(["grid", str(grid), "--out", str(tmp_path / "o")], tmp_path)
+    assert result.exit_code != 0 and "rest14" in result.output and "--data-dir" in result.output
