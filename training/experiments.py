@@ -111,8 +111,10 @@ def _recipe() -> list[Variant]:
     return [
         Variant("today's recipe", train=today),
         Variant("encoder rate 1e-4", train=changed(lr_pretrained=1e-4)),
+        Variant("encoder rate 2e-4", train=changed(lr_pretrained=2e-4)),
         Variant("layer-wise rates (1e-4, x0.8 a layer down)", train=changed(lr_pretrained=1e-4, lr_layer_decay=0.8)),
         Variant("longer schedule (10 epochs)", train=changed(epochs=10)),
+        Variant("batch size 8 (twice the steps)", train=changed(batch_size=8)),
         Variant("token loss + label smoothing 0.1", train=changed(loss={"token": 1.0, "label_smoothing": 0.1})),
         Variant("token loss + balanced sentiment weights",
                 train=changed(loss={"token": 1.0, "sentiment_weighting": "balanced"})),
