@@ -203,6 +203,8 @@ def finished_run(directory: Path, model: ModelConfig, train: TrainConfig) -> dic
         result = _finished(candidate, model, train)
         if result is not None:
             log.info("reusing the finished run in %s", candidate)
+            if candidate != directory and not directory.exists():
+                directory.symlink_to(candidate.name)  # the variant's folder is where its checkpoint is looked for
             return result
     return None
 

@@ -22,8 +22,11 @@ def test_a_finished_run_of_the_same_configuration_is_reused_also_from_a_sibling(
     write_run(tmp_path / "recipe" / "other-variant", model, train)
     mine = tmp_path / "recipe" / "mine"
     assert finished_run(mine, model, train)["summary"]["total_seconds"] == 1.0
-    assert finished_run(mine, model, replace(train, seed=14)) is None
-    assert finished_run(mine, replace(model, text=replace(model.text, max_length=32)), train) is None
+    assert mine.is_symlink() and (mine / "config.json").is_file()  # the sibling's run under this variant's name
+    other = tmp_path / "recipe" / "other-seed"
+    assert finished_run(other, model, replace(train, seed=14)) is None
+    assert finished_run(other, replace(model, text=replace(model.text, max_length=32)), train) is None
+    assert not other.exists()
 
 
 def test_an_unfinished_run_is_not_reused(tmp_path):

@@ -174,7 +174,7 @@ def test_layer_wise_rates_shrink_towards_the_embeddings(tiny):
     assert rates[id(next(bottom.parameters()))] == pytest.approx(1e-4 * 0.5)
     assert rates[id(encoder.embeddings.word_embeddings.weight)] == pytest.approx(1e-4 * 0.25)
     lrs = {group["lr"] for group in parameter_groups(tiny.network, config)}
-    assert lrs == {1e-4, 5e-5, 2.5e-5, 1e-3}
+    assert lrs == {1e-4, 5e-5, 2.5e-5, 1e-3}  # the three encoder depths and the new parameters
 
 
 def test_token_loss_joins_the_objective_with_balanced_weights(tiny, tmp_path):
