@@ -14,7 +14,9 @@ run: a part of weight ``w`` contributes ``floor(w)`` copies of its training spli
 ``w - floor(w)`` share more. Text-only parts (reviews, tweets without images) feed the S view
 only; ads with images train both views as usual (Eq. 13-15 unchanged). Dev selection uses the
 weighted mean of each part's dev JMASA F1, and the run ends with a test table per part and split.
-Example ids are prefixed with their part (``rest14/...``).
+Example ids are prefixed with their part (``rest14/...``). ``"calibrate_on": "ads"`` fits the
+confidence temperatures on that part's dev split alone (the domain the model serves; one
+temperature does not fit reviews, tweets and ads at once), else on every part's.
 """
 
 from __future__ import annotations
@@ -47,16 +49,19 @@ class Mixture:
     seed: int = 13
     dataset: str = "mixture"
     images_dir: Path | None = None
+    calibrate_on: str | None = None  # the part whose dev split the confidence temperatures are fitted on
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parts]
         if not names or len(set(names)) != len(names) or any(PART_SEPARATOR in n for n in names):
             raise ValueError(f"a mixture needs parts with distinct names without {PART_SEPARATOR!r}, got {names}")
+        if self.calibrate_on is not None and self.calibrate_on not in names:
+            raise ValueError(f"calibrate_on names no part: {self.calibrate_on!r} (parts: {names})")
         if any(p.weight <= 0 for p in self.parts):
             raise ValueError("every part's weight must be positive")
 
     def to_dict(self) -> dict:
-        return {"dataset": self.dataset, "seed": self.seed,
+        return {"dataset": self.dataset, "seed": self.seed, "calibrate_on": self.calibrate_on,
                 "parts": [{"name": p.name, "weight": p.weight, **p.spec.to_dict()} for p in self.parts]}
 
     @property
@@ -101,9 +106,10 @@ def load_mixture(path: Path | str, state_dir: Path, with_images: bool = True, da
     """
     path = Path(path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    unknown = set(data) - {"seed", "parts", "data_root", "description"}
+    unknown = set(data) - {"seed", "parts", "data_root", "description", "calibrate_on"}
     if unknown or not isinstance(data.get("parts"), list):
-        raise ValueError(f"{path}: expected {{'seed': int, 'parts': [...]}} (and optional data_root, description), "
+        raise ValueError(f"{path}: expected {{'seed': int, 'parts': [...]}} (and optional data_root, calibrate_on, "
+                         "description), "
                          f"unknown keys {sorted(unknown)}")
     root = Path(data_root) if data_root is not None else path.parent / data.get("data_root", ".")
     parts = []
@@ -121,4 +127,4 @@ def load_mixture(path: Path | str, state_dir: Path, with_images: bool = True, da
             raise ValueError(f"{path}: part {entry.get('name', entry['dataset'])!r}: no folder {spec.data_dir} "
                              "(set the data sets' root with --data-dir)")
         parts.append(MixturePart(entry.get("name", entry["dataset"]), spec, float(entry.get("weight", 1.0))))
-    return Mixture(tuple(parts), int(data.get("seed", 13)))
+    return Mixture(tuple(parts), int(data.get("seed", 13)), calibrate_on=data.get("calibrate_on"))

@@ -170,8 +170,8 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
             from training.calibration import calibrate
 
             # sets the fitted temperatures on ``best`` too, so the test scores below use them
-            summary["calibration"] = calibrate(best, out / "best", prepared["dev"], text_only,
-                                               train_config.eval_batch_size)
+            summary["calibration"] = calibrate(best, out / "best", calibration_split(spec, prepared["dev"]),
+                                               text_only, train_config.eval_batch_size)
         if evaluate_test:
             for name, test in spec.test_sets():
                 if train_config.max_eval_examples:
@@ -187,6 +187,17 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+def calibration_split(spec: Any, dev: list[Prepared]) -> list[Prepared]:
+    """The dev examples the confidence temperatures are fitted on: a mixture's ``calibrate_on``
+    part (the domain the model will serve), else all of dev."""
+    part = getattr(spec, "calibrate_on", None)
+    if part is None:
+        return dev
+    from training.mixture import part_of
+
+    return [item for item in dev if part_of(item.example) == part]
 
 
 def build_model(config: ModelConfig, encoder_layers: int | None = None) -> AdSentimentModel:

@@ -78,3 +78,21 @@ def test_the_shipped_mixture_reads_the_public_sets(tmp_path):
     mixture = load_mixture(shipped, tmp_path / "state", with_images=False, data_root=root)
     assert {p.name for p in mixture.parts} == {"ads", "rest14", "rest15", "laptop14", "twitter2015"}
     assert {name for name, _ in mixture.test_sets()} >= {"test_ads_test", "test_ads_test_category", "test_rest14_test"}
+
+
+def test_calibration_fits_on_the_named_part_only(tmp_path):
+    from training.batches import Prepared
+    from training.runs import calibration_split
+
+    write_unified(tmp_path / "a", 2)
+    write_unified(tmp_path / "b", 3)
+    path = tmp_path / "mix.json"
+    parts = [{"name": "a", "dataset": "unified", "data_dir": "a"}, {"name": "b", "dataset": "unified", "data_dir": "b"}]
+    path.write_text(json.dumps({"calibrate_on": "b", "parts": parts}))
+    mixture = load_mixture(path, tmp_path / "state")
+    dev = [Prepared(e) for e in mixture.load("dev")]
+    assert {part_of(p.example) for p in calibration_split(mixture, dev)} == {"b"}
+    assert len(calibration_split(DataSpec("unified", tmp_path / "a"), dev)) == 5  # no mixture: all of dev
+    path.write_text(json.dumps({"calibrate_on": "c", "parts": parts}))
+    with pytest.raises(ValueError, match="calibrate_on names no part"):
+        load_mixture(path, tmp_path / "state")
