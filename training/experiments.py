@@ -21,8 +21,7 @@ from typing import Any
 
 from model.config import ModelConfig
 from training.config import TrainConfig, load_config_file, merge
-from training.metrics import write_report
-from training.runs import DataSpec, evaluate_prepared, prepare, train_run
+from training.runs import DataSpec, run_model_config, score_test_sets, train_run
 
 log = logging.getLogger(__name__)
 QUICK_EXAMPLES = 24
@@ -216,8 +215,7 @@ def _finished(directory: Path, model: ModelConfig, train: TrainConfig) -> dict[s
     saved = json.loads(config.read_text(encoding="utf-8"))
     # through the dataclasses, so fields added since the run was made compare at their defaults
     same_train = TrainConfig.from_dict(saved.get("train", {})) == train
-    ran = model.with_ablation(use_anp=False) if train.text_only else model
-    same_model = ModelConfig.from_dict(saved.get("model", {})) == ran
+    same_model = ModelConfig.from_dict(saved.get("model", {})) == run_model_config(model, train)
     result = json.loads(metrics.read_text(encoding="utf-8"))
     return result if same_train and same_model and "total_seconds" in result.get("summary", {}) else None
 
@@ -237,19 +235,14 @@ def rescore(trained: Path, model_config: ModelConfig, spec: Any, out: Path, sett
     cache = None if train.text_only else feature_cache(settings, config, model.device.type)
     summary = json.loads((trained / "metrics.json").read_text())["summary"]
     result: dict[str, Any] = {"summary": {"best_dev_jmasa_f1": summary.get("best_dev_jmasa_f1")}}
-    out.mkdir(parents=True, exist_ok=True)
-    for name, test in spec.test_sets():
-        if train.max_eval_examples:
-            test = test[: train.max_eval_examples]
-        result[name] = evaluate_prepared(model, prepare(test, config, cache), train.text_only, train.eval_batch_size)
-        write_report(result[name], out / f"{name}_metrics.json", {"dataset": spec.dataset, "split": name,
-                                                                 "rescored": str(trained / "best")})
+    result.update(score_test_sets(model, spec, cache, train, out, {"rescored": str(trained / "best")}))
     (out / "metrics.json").write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
     return result
 
 
-def _pct(metrics: dict[str, Any], key: str, name: str) -> str:
-    value = (metrics.get(key) or {}).get(name)
+def percent(metrics: dict[str, Any] | None, key: str, name: str) -> str:
+    """``metrics[key][name]`` as a percentage with one decimal, "-" when absent."""
+    value = ((metrics or {}).get(key) or {}).get(name)
     return f"{100 * value:.1f}" if isinstance(value, (int, float)) else "-"
 
 
@@ -271,10 +264,10 @@ def write_table(path: Path, title: str, rows: list, quick: bool) -> Path:
             test = tests.get(split, {})
             segments = test.get("per_segment") or {}
             dev = summary.get("best_dev_jmasa_f1")
-            lines.append(f"| {variant.name} | {_pct(test, 'jmasa', 'precision')} | {_pct(test, 'jmasa', 'recall')} | "
-                         f"{_pct(test, 'jmasa', 'f1')} | {_pct(test, 'ate', 'f1')} | {_pct(test, 'masc', 'accuracy')} | "
-                         f"{_pct(test, 'overall', 'accuracy')} | "
-                         + " | ".join(_pct(segments.get(c) or {}, "jmasa", "f1") for c in SEGMENT_COLUMNS)
+            lines.append(f"| {variant.name} | {percent(test, 'jmasa', 'precision')} | {percent(test, 'jmasa', 'recall')} | "
+                         f"{percent(test, 'jmasa', 'f1')} | {percent(test, 'ate', 'f1')} | {percent(test, 'masc', 'accuracy')} | "
+                         f"{percent(test, 'overall', 'accuracy')} | "
+                         + " | ".join(percent(segments.get(c) or {}, "jmasa", "f1") for c in SEGMENT_COLUMNS)
                          + f" | {f'{100 * dev:.1f}' if dev is not None else '-'} |")
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)

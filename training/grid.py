@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from training.data.bundled import BUNDLED
+from training.experiments import percent, slug
 from training.runs import DataSpec, evaluate_checkpoint
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,6 @@ def load_grid(path: Path, data_root: Path | None, state_dir: Path) -> tuple[list
 
 
 def cell_name(model: GridModel, test: GridTest) -> str:
-    from training.experiments import slug
-
     return f"{slug(model.name)}__{slug(test.name)}.json"
 
 
@@ -78,19 +77,14 @@ def run_grid(models: list[GridModel], tests: list[GridTest], out: Path, settings
         row = grid.setdefault(model.name, {})
         for test in tests:
             path = cells / cell_name(model, test)
-            if path.is_file() and json.loads(path.read_text())["meta"].get("checkpoint") == str(model.checkpoint):
-                row[test.name] = json.loads(path.read_text())
-                continue
-            log.info("grid: %s on %s", model.name, test.name)
-            evaluate_checkpoint(model.checkpoint, test.spec, test.split, settings, path, model.text_only,
-                                progress=False)
-            row[test.name] = json.loads(path.read_text())
+            cached = json.loads(path.read_text()) if path.is_file() else None
+            if cached is None or cached["meta"].get("checkpoint") != str(model.checkpoint):
+                log.info("grid: %s on %s", model.name, test.name)
+                evaluate_checkpoint(model.checkpoint, test.spec, test.split, settings, path, model.text_only,
+                                    progress=False)
+                cached = json.loads(path.read_text())  # the report document, as a reuse reads it
+            row[test.name] = cached
     return grid
-
-
-def _pct(report: dict[str, Any] | None, task: str, key: str) -> str:
-    value = ((report or {}).get(task) or {}).get(key)
-    return f"{100 * value:.1f}" if isinstance(value, (int, float)) else "-"
 
 
 def write_grid(grid: dict[str, dict[str, Any]], tests: list[GridTest], out: Path, title: str) -> list[Path]:
@@ -99,10 +93,10 @@ def write_grid(grid: dict[str, dict[str, Any]], tests: list[GridTest], out: Path
     header = "| trained on \\ tested on | " + " | ".join(names) + " |"
     rule = "|---|" + "---|" * len(names)
     lines = [f"# {title}", "", "JMASA F1 (%)", "", header, rule]
-    lines += [f"| {model} | " + " | ".join(_pct(row.get(n), "jmasa", "f1") for n in names) + " |"
+    lines += [f"| {model} | " + " | ".join(percent(row.get(n), "jmasa", "f1") for n in names) + " |"
               for model, row in grid.items()]
     lines += ["", "ATE F1 / MASC accuracy (%)", "", header, rule]
-    lines += [f"| {model} | " + " | ".join(f"{_pct(row.get(n), 'ate', 'f1')} / {_pct(row.get(n), 'masc', 'accuracy')}"
+    lines += [f"| {model} | " + " | ".join(f"{percent(row.get(n), 'ate', 'f1')} / {percent(row.get(n), 'masc', 'accuracy')}"
                                            for n in names) + " |" for model, row in grid.items()]
     out.mkdir(parents=True, exist_ok=True)
     table = out / "grid.md"

@@ -127,8 +127,7 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
         if train_config.deterministic:
             device = torch.device("cpu")
         text_only = train_config.text_only
-        if text_only:
-            model_config = model_config.with_ablation(use_anp=False)
+        model_config = run_model_config(model_config, train_config)
         (out / "config.json").write_text(json.dumps(
             {"model": model_config.to_dict(), "train": train_config.to_dict(),
              "data": spec.to_dict(),
@@ -173,13 +172,7 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
             summary["calibration"] = calibrate(best, out / "best", calibration_split(spec, prepared["dev"]),
                                                text_only, train_config.eval_batch_size)
         if evaluate_test:
-            for name, test in spec.test_sets():
-                if train_config.max_eval_examples:
-                    test = test[: train_config.max_eval_examples]
-                metrics = evaluate_prepared(best, prepare(test, model_config, cache),
-                                            text_only, train_config.eval_batch_size)
-                write_report(metrics, out / f"{name}_metrics.json", {"dataset": spec.dataset, "split": name})
-                result[name] = metrics
+            result.update(score_test_sets(best, spec, cache, train_config, out))
         summary["total_seconds"] = time.perf_counter() - started
         trainer.write_metrics(summary, {k: v for k, v in result.items() if k != "summary"})
         log.info("run %s done in %.1f s", out, summary["total_seconds"])
@@ -187,6 +180,25 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+def run_model_config(model_config: ModelConfig, train_config: TrainConfig) -> ModelConfig:
+    """The model configuration a run trains: text-only runs have no ANP task (no image to teach it)."""
+    return model_config.with_ablation(use_anp=False) if train_config.text_only else model_config
+
+
+def score_test_sets(model: AdSentimentModel, spec: Any, cache: Any, train_config: TrainConfig, out: Path,
+                    meta: dict[str, Any] | None = None) -> dict[str, Metrics]:
+    """``model`` on every test split of ``spec`` (capped at ``max_eval_examples``), each report
+    written to ``out/<split>_metrics.json``; ``{split: metrics}``."""
+    scores: dict[str, Metrics] = {}
+    for name, test in spec.test_sets():
+        if train_config.max_eval_examples:
+            test = test[: train_config.max_eval_examples]
+        scores[name] = evaluate_prepared(model, prepare(test, model.config, cache), train_config.text_only,
+                                         train_config.eval_batch_size)
+        write_report(scores[name], out / f"{name}_metrics.json", {"dataset": spec.dataset, "split": name, **(meta or {})})
+    return scores
 
 
 def calibration_split(spec: Any, dev: list[Prepared]) -> list[Prepared]:
