@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
 from model.config import ModelConfig
+from model.fusion.calibration import Temperatures
 from model.fusion.decode import tag_spans, to_attributes
 from model.fusion.inputs import Context, TextBatch, ViewTokenizer
 from model.fusion.network import FusionNetwork
@@ -35,17 +36,27 @@ def autocast(device: torch.device) -> Any:
     return nullcontext()
 
 
+@dataclass
+class ViewOutput:
+    """One view's forward pass over some rows of a batch: what decoding needs, no hidden states."""
+
+    rows: list[int]  # indices into the prepared examples
+    text: TextBatch
+    contexts: list[Context]
+    emissions: torch.Tensor
+    tag_mask: torch.Tensor
+    tags: torch.Tensor  # the Viterbi (or repaired argmax) tags; temperatures never change them
+    overall_logits: torch.Tensor
+
+
 @torch.inference_mode()
-def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: ModelConfig, prepared: Sequence[Prepared],
+def forward_prepared(network: FusionNetwork, views: ViewTokenizer, config: ModelConfig, prepared: Sequence[Prepared],
                      batch_size: int, text_only: bool, device: torch.device,
-                     progress: bool = False) -> tuple[list[list[AttributeSentiment]], list[str], list[float]]:
-    """Attributes, overall label and the overall label's probability of every example: S+N view
-    where it has an image, else S (the network's fitted temperatures applied to confidences)."""
+                     progress: bool = False) -> list[ViewOutput]:
+    """The network over every example, S+N view where it has an image, else S; decoded tags kept."""
     was_training = network.training
     network.eval()
-    spans_out: list[list[AttributeSentiment]] = []
-    overall_out: list[str] = []
-    confidence_out: list[float] = []
+    outputs: list[ViewOutput] = []
     for first in tqdm(range(0, len(prepared), batch_size), desc="evaluate", unit="batch", disable=not progress,
                       leave=False):
         batch = collate(prepared[first:first + batch_size], views, config, text_only).to(device)
@@ -54,28 +65,48 @@ def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: Model
             fused_rows = batch.fused_rows.tolist()
             views_run = [(batch.text.to(device), None, [i for i in range(len(batch)) if i not in set(fused_rows)]),
                          (batch.fused, batch.visual, fused_rows)]
-        spans_of: dict[int, list[AttributeSentiment]] = {}
-        overall_of: dict[int, tuple[str, float]] = {}
         for text, visual, rows in views_run:
             if not rows:
                 continue
             if visual is None and len(rows) < len(batch):
                 text = _select(text, rows)
             with autocast(device):
-                out = network(text, visual)
-            tags = network.decode(out)
-            spans = tag_spans(tags, out.marginals, text, config.fusion.span_sentiment)
-            best, labels = network.overall_probabilities(out).max(1)
-            for position, row in enumerate(rows):
-                item = batch.prepared[row]
-                context = batch.contexts[row] if visual is not None else EMPTY_CONTEXT
-                spans_of[row] = to_attributes(spans[position], item.example.text, context)
-                overall_of[row] = (OVERALL_LABELS[int(labels[position])], float(best[position]))
-        spans_out.extend(spans_of[i] for i in range(len(batch)))
-        overall_out.extend(overall_of[i][0] for i in range(len(batch)))
-        confidence_out.extend(overall_of[i][1] for i in range(len(batch)))
+                out = network(text, visual, marginals=False)
+            contexts = [batch.contexts[row] if visual is not None else EMPTY_CONTEXT for row in rows]
+            outputs.append(ViewOutput([first + row for row in rows], text, contexts, out.emissions, out.tag_mask,
+                                      network.decode(out), out.overall_logits))
     network.train(was_training)
+    return outputs
+
+
+@torch.inference_mode()
+def decode_outputs(network: FusionNetwork, config: ModelConfig, prepared: Sequence[Prepared],
+                   outputs: Sequence[ViewOutput], temperatures: Temperatures | None = None,
+                   ) -> tuple[list[list[AttributeSentiment]], list[str], list[float]]:
+    """Attributes, overall label and its probability of every example, confidences at ``temperatures``
+    (default: the network's fitted ones); cheap, so a temperature sweep re-decodes one forward pass."""
+    temperatures = temperatures or network.temperatures
+    spans_out: list[list[AttributeSentiment]] = [[] for _ in prepared]
+    overall_out: list[str] = [""] * len(prepared)
+    confidence_out: list[float] = [0.0] * len(prepared)
+    for view in outputs:
+        marginals = network.tagger.marginals(view.emissions, view.tag_mask, temperatures.attribute)
+        spans = tag_spans(view.tags, marginals, view.text, config.fusion.span_sentiment)
+        best, labels = torch.softmax(view.overall_logits / temperatures.overall, dim=1).max(1)
+        for position, (index, context) in enumerate(zip(view.rows, view.contexts)):
+            spans_out[index] = to_attributes(spans[position], prepared[index].example.text, context)
+            overall_out[index] = OVERALL_LABELS[int(labels[position])]
+            confidence_out[index] = float(best[position])
     return spans_out, overall_out, confidence_out
+
+
+def predict_prepared(network: FusionNetwork, views: ViewTokenizer, config: ModelConfig, prepared: Sequence[Prepared],
+                     batch_size: int, text_only: bool, device: torch.device,
+                     progress: bool = False) -> tuple[list[list[AttributeSentiment]], list[str], list[float]]:
+    """Attributes, overall label and the overall label's probability of every example: S+N view
+    where it has an image, else S (the network's fitted temperatures applied to confidences)."""
+    outputs = forward_prepared(network, views, config, prepared, batch_size, text_only, device, progress)
+    return decode_outputs(network, config, prepared, outputs)
 
 
 def _select(text: TextBatch, rows: list[int]) -> TextBatch:
@@ -118,23 +149,34 @@ def score(prepared: Sequence[Prepared], spans: Sequence[Sequence[Any]], overall:
     return metrics
 
 
-def calibration_errors(examples: Sequence[Any], spans: Sequence[Sequence[Any]], overall: Sequence[str],
-                       overall_confidence: Sequence[float] | None) -> dict[str, Any]:
-    """Expected calibration error (10 bins) of the attribute confidences (right: a gold span with
-    the same location and sentiment) and, when given, of the overall label's probability."""
-    from training.calibration import expected_calibration_error
-
+def calibration_pairs(examples: Sequence[Any], spans: Sequence[Sequence[Any]], overall: Sequence[str],
+                      overall_confidence: Sequence[float] | None) -> dict[str, tuple[list[float], list[bool]]]:
+    """``{"attribute": (confidences, right)}`` (right: a gold span with the same location and
+    sentiment) and, when given and gold labels exist, ``"overall"`` (the label's probability)."""
     confidences, right = [], []
     for example, predicted in zip(examples, spans):
         gold = {span.location: span.sentiment for span in example.aspects}
         for span in predicted:
             confidences.append(span.confidence)
             right.append(gold.get((span.segment, span.start, span.end)) == span.sentiment)
-    result = {"attribute_ece": expected_calibration_error(confidences, right), "attributes": len(right)}
+    pairs = {"attribute": (confidences, right)}
     if overall_confidence is not None:
         labelled = [(c, label == e.overall) for e, label, c in zip(examples, overall, overall_confidence)
                     if e.overall is not None]
-        result["overall_ece"] = expected_calibration_error([c for c, _ in labelled], [r for _, r in labelled])
+        pairs["overall"] = ([c for c, _ in labelled], [r for _, r in labelled])
+    return pairs
+
+
+def calibration_errors(examples: Sequence[Any], spans: Sequence[Sequence[Any]], overall: Sequence[str],
+                       overall_confidence: Sequence[float] | None) -> dict[str, Any]:
+    """Expected calibration error (10 bins) of the attribute confidences and, when given, of the
+    overall label's probability (:func:`calibration_pairs`)."""
+    from training.calibration import expected_calibration_error
+
+    pairs = calibration_pairs(examples, spans, overall, overall_confidence)
+    result = {"attribute_ece": expected_calibration_error(*pairs["attribute"]), "attributes": len(pairs["attribute"][0])}
+    if "overall" in pairs:
+        result["overall_ece"] = expected_calibration_error(*pairs["overall"])
     return result
 
 

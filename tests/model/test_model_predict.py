@@ -27,8 +27,25 @@ def events(config: ModelConfig, count: int = 4) -> list:
 
 
 def comparable(result) -> dict:  # noqa: ANN001
-    data = result.model_dump(mode="json", exclude={"emitted_at", "end_to_end_seconds", "stage_seconds"})
-    return json.loads(json.dumps(data), parse_float=lambda v: round(float(v), 4))
+    """A result as plain JSON data, without its timings."""
+    return result.model_dump(mode="json", exclude={"emitted_at", "end_to_end_seconds", "stage_seconds"})
+
+
+def assert_same(left, right) -> None:  # noqa: ANN001
+    """Equal structure and strings; numbers within one step of the events' 4-decimal rounding (a
+    value at a rounding edge may land on either side when batch shapes change the float sums)."""
+    if isinstance(left, dict):
+        assert isinstance(right, dict) and left.keys() == right.keys()
+        for key in left:
+            assert_same(left[key], right[key])
+    elif isinstance(left, list):
+        assert isinstance(right, list) and len(left) == len(right)
+        for a, b in zip(left, right):
+            assert_same(a, b)
+    elif isinstance(left, float) or isinstance(right, float):
+        assert left == pytest.approx(right, abs=2e-4)
+    else:
+        assert left == right
 
 
 def test_classify_fills_every_field(model: AdSentimentModel) -> None:
@@ -59,7 +76,7 @@ def test_batch_of_n_equals_n_batches_of_one(model: AdSentimentModel) -> None:
     batch = events(model.config)
     together = [comparable(r) for r in model.classify(batch)]
     alone = [comparable(model.classify([event])[0]) for event in batch]
-    assert together == alone
+    assert_same(together, alone)
 
 
 def test_save_then_load_gives_identical_outputs(model: AdSentimentModel, tmp_path: Path) -> None:
@@ -71,8 +88,8 @@ def test_save_then_load_gives_identical_outputs(model: AdSentimentModel, tmp_pat
     out_b, _, _, _ = loaded.forward_events(batch)
     assert torch.equal(out_a.emissions, out_b.emissions)
     assert torch.equal(out_a.anp_logits, out_b.anp_logits)
-    assert [comparable(r) | {"model_version": ""} for r in model.classify(batch)] == \
-        [comparable(r) | {"model_version": ""} for r in loaded.classify(batch)]
+    assert_same([comparable(r) | {"model_version": ""} for r in model.classify(batch)],
+                [comparable(r) | {"model_version": ""} for r in loaded.classify(batch)])
     assert not list((tmp_path / "ckpt").glob("*.bin")) and not list((tmp_path / "ckpt").glob("*.pt"))
 
 
