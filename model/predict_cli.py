@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from schemas.cli_support import fail, settings_of
-
-log = logging.getLogger(__name__)
 
 
 def predict_command(
@@ -19,8 +16,10 @@ def predict_command(
                                                  dir_okay=False, readable=True)],
     text: Annotated[str, typer.Option("--text", "-t", help="The ad copy S shown with the image(s).")] = "",
     checkpoint: Annotated[Path | None, typer.Option(
-        help="Trained adsent checkpoint directory. Default: ADSENT_CHECKPOINT_DIR, else the untrained "
-             "starter model (pretrained backbones, random heads).")] = None,
+        help="Trained adsent checkpoint directory. Default: ADSENT_CHECKPOINT_DIR, else the trained "
+             "starter model (`adsent train --starter`); with neither, the command refuses.")] = None,
+    untrained: Annotated[bool, typer.Option(
+        "--untrained", help="Serve the offline backbones with untrained heads (smoke tests; tags are meaningless).")] = False,
     json_lines: Annotated[bool, typer.Option("--json", help="Print one AdSentiment JSON object per line.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Ads per forward pass.")] = 8,
 ) -> None:
@@ -29,22 +28,14 @@ def predict_command(
 
     from pydantic import ValidationError
 
-    from model.config import ModelConfig
     from model.describe import DescribeConfig, Describer
     from model.fusion.errors import ModelError
-    from model.predict import AdSentimentModel
+    from model.resolve import NoModelError, load_sentiment_model
     from schemas.events import AdUploaded, ImageRef
 
     settings = settings_of(ctx)
-    device = None if settings.device == "auto" else settings.device
-    directory = checkpoint or settings.checkpoint_dir
     try:
-        if directory is not None:
-            model = AdSentimentModel.from_pretrained(directory, device=device)
-        else:
-            log.warning("no checkpoint given: using the untrained starter model (its tags are not meaningful)")
-            config = ModelConfig.offline_default().with_backbones(settings.text_encoder, settings.vision_backbone)
-            model = AdSentimentModel.from_config(config, device=device)
+        model = load_sentiment_model(settings, checkpoint, untrained)
         model.use_describer(Describer(DescribeConfig.from_settings(settings)))
         policy = settings.validation_policy()
         ads = []
@@ -58,7 +49,7 @@ def predict_command(
         for first in range(0, len(ads), batch_size):
             for result in model.predict(ads[first:first + batch_size]):
                 typer.echo(result.model_dump_json() if json_lines else _summary(result))
-    except (ModelError, ValidationError, ValueError, OSError) as exc:
+    except (ModelError, NoModelError, ValidationError, ValueError, OSError) as exc:
         fail(str(exc))
 
 

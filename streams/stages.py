@@ -271,7 +271,7 @@ class FeaturesStage(_ImageStage[AdDescribed, Any]):
     def __init__(self, settings: Settings, metrics: Metrics, extractor: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
         if extractor is None:
-            from streams.models import load_feature_extractor
+            from model.resolve import load_feature_extractor
 
             extractor = load_feature_extractor(settings)
         self.extractor = extractor
@@ -307,7 +307,7 @@ class ClassifyStage(Stage[AdFeatures, AdFeatures]):
     def __init__(self, settings: Settings, metrics: Metrics, model: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
         if model is None:
-            from streams.models import load_sentiment_model
+            from model.resolve import load_sentiment_model
 
             model = load_sentiment_model(settings)
         self.model = model

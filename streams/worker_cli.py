@@ -17,7 +17,7 @@ def worker_command(
 ) -> None:
     """Consume, process and produce until SIGTERM; workers of the same stages share partitions."""
     from streams.broker import BrokerError
-    from streams.models import NoModelError
+    from model.resolve import NoModelError
     from streams.topics import TopicsMissingError
     from streams.worker import run_worker
 

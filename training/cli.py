@@ -66,10 +66,11 @@ def test_summary(tests: dict) -> str:
 
 
 def _logging() -> None:
-    from training.runs import LOG_FORMAT
+    """INFO logs for a command called without the root callback (the root configures them otherwise)."""
+    from schemas.logs import configure_logging
 
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+        configure_logging("INFO")
 
 
 def train_command(

