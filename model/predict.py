@@ -7,10 +7,10 @@ use autocast on a GPU.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from model.fusion.errors import ModelError, ModelErrorCode
 from model.fusion.inputs import Context, ViewTokenizer, compose_context
 from model.fusion.network import FusionNetwork, FusionOutput, VisualBatch
 from model.labels import OVERALL_LABELS
+from model.precision import autocast
 from model.vision import FeatureExtractor, default_device, features_array, features_tensor
 from schemas.base import utc_now
 from schemas.description import Description
@@ -61,6 +62,7 @@ class AdSentimentModel:
         self.anps = load_anp_vocabulary()
         self._features: FeatureExtractor | None = None
         self._describer: Any = None
+        self.describe_record: dict[str, Any] | None = None  # the describe config N_z came from in training
 
     # --- construction -----------------------------------------------------------------------
     @classmethod
@@ -73,11 +75,20 @@ class AdSentimentModel:
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: torch.device | str | None = None) -> "AdSentimentModel":
+        from model.describe.parity import load_describe_record
+
         loaded = load_checkpoint(directory)
-        return cls(loaded.config, loaded.network, loaded.tokenizer, loaded.model_version, device)
+        model = cls(loaded.config, loaded.network, loaded.tokenizer, loaded.model_version, device)
+        model.describe_record = load_describe_record(directory)
+        return model
 
     def save_pretrained(self, directory: str | Path, model_version: str | None = None) -> Path:
-        return save_checkpoint(directory, self.network, self.tokenizer, model_version or self.model_version)
+        path = save_checkpoint(directory, self.network, self.tokenizer, model_version or self.model_version)
+        if self.describe_record is not None:
+            from model.describe.parity import DESCRIBE_RECORD
+
+            (path / DESCRIBE_RECORD).write_text(json.dumps(self.describe_record, indent=2, sort_keys=True))
+        return path
 
     @property
     def feature_extractor(self) -> FeatureExtractor:
@@ -101,16 +112,8 @@ class AdSentimentModel:
                                  f"ad {event.ad.ad_id}: features of shape {array.shape}, expected (e >= "
                                  f"{vision.tokens_per_crop}, {vision.feature_dim})")
             arrays.append(array)
-        longest = max(a.shape[0] for a in arrays)
-        features = np.zeros((len(arrays), longest, vision.feature_dim), np.float32)
-        mask = np.zeros((len(arrays), longest), bool)
-        for row, array in enumerate(arrays):
-            features[row, : array.shape[0]] = array
-            mask[row, : array.shape[0]] = True
-        return VisualBatch(torch.from_numpy(features), torch.from_numpy(mask)).to(self.device)
+        return VisualBatch.padded(arrays, vision.feature_dim).to(self.device)
 
-    def _autocast(self) -> Any:
-        return torch.autocast("cuda", dtype=torch.float16) if self.device.type == "cuda" else nullcontext()
 
     def contexts(self, events: Sequence[AdFeatures]) -> list[Context]:
         """Each ad's generated texts N_z as the model reads them."""
@@ -122,7 +125,7 @@ class AdSentimentModel:
         contexts = list(contexts) if contexts is not None else self.contexts(events)
         text = self.views.encode_fused([e.ad.text for e in events], [c.text for c in contexts]).to(self.device)
         visual = self._visual_batch(events)
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), autocast(self.device):
             out = self.network(text, visual)
             tags = self.network.decode(out)
         return out, tags, text, contexts
@@ -197,11 +200,13 @@ class AdSentimentModel:
 
     @property
     def describer(self) -> Any:
-        """The describe stage ``predict`` uses; default: ``Describer(DescribeConfig())`` on this device."""
+        """The describe stage ``predict`` uses; default: the checkpoint's describe configuration
+        (``describe.json``; the defaults when it has none) on this device."""
         if self._describer is None:
             from model.describe import DescribeConfig, Describer
+            from model.describe.parity import config_from_record
 
-            self._describer = Describer(DescribeConfig(device=self.device.type))
+            self._describer = Describer(config_from_record(self.describe_record, DescribeConfig(device=self.device.type)))
         return self._describer
 
     def features(self, ads: Sequence[AdUploaded], images: Sequence["Image.Image"],

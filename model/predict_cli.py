@@ -28,15 +28,16 @@ def predict_command(
 
     from pydantic import ValidationError
 
-    from model.describe import DescribeConfig, Describer
+    from model.describe import Describer
+    from model.describe.parity import DescribeMismatchError
     from model.fusion.errors import ModelError
-    from model.resolve import NoModelError, load_sentiment_model
+    from model.resolve import NoModelError, load_sentiment_model, serving_describer_config
     from schemas.events import AdUploaded, ImageRef
 
     settings = settings_of(ctx)
     try:
         model = load_sentiment_model(settings, checkpoint, untrained)
-        model.use_describer(Describer(DescribeConfig.from_settings(settings)))
+        model.use_describer(Describer(serving_describer_config(settings, checkpoint, untrained)[0]))
         policy = settings.validation_policy()
         ads = []
         for path in images:
@@ -49,7 +50,7 @@ def predict_command(
         for first in range(0, len(ads), batch_size):
             for result in model.predict(ads[first:first + batch_size]):
                 typer.echo(result.model_dump_json() if json_lines else _summary(result))
-    except (ModelError, NoModelError, ValidationError, ValueError, OSError) as exc:
+    except (ModelError, NoModelError, DescribeMismatchError, ValidationError, ValueError, OSError) as exc:
         fail(str(exc))
 
 

@@ -51,21 +51,20 @@ def _require_untrained_allowed(settings: Settings, untrained: bool) -> None:
     log.warning("serving the offline default with UNTRAINED heads: its tags are not meaningful")
 
 
-def _source(settings: Settings, checkpoint: Path | None, untrained: bool) -> Path | None:
-    """The checkpoint to load, or None for untrained heads (allowed, or NoModelError)."""
+def resolve_checkpoint(settings: Settings, checkpoint: Path | None = None, untrained: bool = False) -> Path | None:
+    """The checkpoint to load, or None for untrained heads (when allowed; else NoModelError)."""
     source = None if untrained and checkpoint is None else checkpoint_source(settings, checkpoint)
     if source is None:
         _require_untrained_allowed(settings, untrained)
     return source
 
 
-def load_sentiment_model(settings: Settings, checkpoint: Path | None = None, untrained: bool = False,
-                         device: Any = None) -> Any:
+def load_sentiment_model(settings: Settings, checkpoint: Path | None = None, untrained: bool = False) -> Any:
     """The classify stage's model (:func:`checkpoint_source`; untrained heads only when asked for)."""
     from model.predict import AdSentimentModel
 
-    device = settings.model_device if device is None else device
-    source = _source(settings, checkpoint, untrained)
+    device = settings.model_device
+    source = resolve_checkpoint(settings, checkpoint, untrained)
     if source is not None:
         log.info("serving checkpoint %s", source)
         return AdSentimentModel.from_pretrained(source, device=device)
@@ -77,7 +76,16 @@ def load_feature_extractor(settings: Settings, checkpoint: Path | None = None, u
     from model.checkpoint import load_config
     from model.vision import FeatureExtractor
 
-    source = _source(settings, checkpoint, untrained)
+    source = resolve_checkpoint(settings, checkpoint, untrained)
     if source is not None:
         return FeatureExtractor(load_config(source), device=settings.model_device)
     return FeatureExtractor(untrained_config(settings), device=settings.model_device)
+
+
+def serving_describer_config(settings: Settings, checkpoint: Path | None = None, untrained: bool = False) -> Any:
+    """The describe configuration to serve with: the resolved checkpoint's record (train/serve
+    parity, :mod:`model.describe.parity`), runtime fields from the settings."""
+    from model.describe.parity import serving_describe_config
+
+    source = None if untrained and checkpoint is None else checkpoint_source(settings, checkpoint)
+    return serving_describe_config(settings, source)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from torch import nn
 
 from model.config import ModelConfig, VisionConfig
 from model.fusion.errors import ModelError, ModelErrorCode
+from model.precision import autocast
 from schemas.description import Description, Region
 from schemas.events import FeatureTensor
 
@@ -222,8 +222,7 @@ class FeatureExtractor:
             crops.extend([image] + [crop(image, r) for r in regions])
             counts.append(1 + len(regions))
         pooled = []
-        autocast = torch.autocast("cuda", dtype=torch.float16) if self.device.type == "cuda" else nullcontext()
-        with torch.inference_mode(), autocast:
+        with torch.inference_mode(), autocast(self.device):
             for first in range(0, len(crops), CROPS_PER_FORWARD):
                 maps = self.backbone(self._tensor(crops[first:first + CROPS_PER_FORWARD]))
                 pooled.append(self.pool([m.float() for m in maps]).half().cpu())

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     ocr_engine: Literal["tesseract", "rapidocr"] = Field(
         "rapidocr", description="OCR engine: rapidocr (PP-OCR, measured best on ads) or tesseract (the paper's).")
     ocr_language: str = Field("eng", description="Tesseract language(s), e.g. 'eng+deu'.")
+    describe_override: bool = Field(
+        False, description="Serve with the describe settings above even where they differ from those the "
+                           "checkpoint was trained with (describe.json); otherwise such a worker refuses to start.")
 
     # --- Image intake ---------------------------------------------------------------------------
     max_text_chars: int = Field(DEFAULT_MAX_TEXT_CHARS, ge=1, description="Longest ad copy accepted.")

@@ -36,6 +36,9 @@ class Metrics:
                                   ["topic", "partition"], namespace=NAMESPACE, registry=r)
         self.sentiments = Counter("sentiments_emitted", "Attribute sentiments emitted, by label and dimension",
                                   ["sentiment", "dimension"], namespace=NAMESPACE, registry=r)
+        self.describe_overridden = Gauge(
+            "describe_config_overridden", "1 for each describe setting served differently from the one the "
+            "checkpoint was trained with (ADSENT_DESCRIBE_OVERRIDE)", ["setting"], namespace=NAMESPACE, registry=r)
         self.overall = Counter("overall_sentiments_emitted", "Overall ad sentiments emitted, by label",
                                ["sentiment"], namespace=NAMESPACE, registry=r)
         self.model_info = Info("model", "Model version, backbones and device of this worker",

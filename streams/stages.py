@@ -222,9 +222,13 @@ class _ImageStage(Stage[In, Prepared]):
 
     def __init__(self, settings: Settings, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
-        from model.describe import DescribeConfig
+        from model.resolve import serving_describer_config
 
-        self.describe_config = DescribeConfig.from_settings(settings)
+        # the served checkpoint's describe configuration (train/serve parity); a conflicting
+        # environment raises DescribeMismatchError unless ADSENT_DESCRIBE_OVERRIDE is set
+        self.describe_config, overridden = serving_describer_config(settings)
+        for setting in overridden:
+            metrics.describe_overridden.labels(setting).set(1)
 
     def load(self, ad: AdUploaded) -> Any:
         """The ad's image as a ``LoadedImage``; refused, missing or undecodable images raise."""

@@ -17,6 +17,7 @@ def worker_command(
 ) -> None:
     """Consume, process and produce until SIGTERM; workers of the same stages share partitions."""
     from streams.broker import BrokerError
+    from model.describe.parity import DescribeMismatchError
     from model.resolve import NoModelError
     from streams.topics import TopicsMissingError
     from streams.worker import run_worker
@@ -30,5 +31,5 @@ def worker_command(
         settings = settings.model_copy(update={"metrics_port": metrics_port})
     try:
         run_worker(settings, names)
-    except (BrokerError, NoModelError, TopicsMissingError) as exc:
+    except (BrokerError, NoModelError, DescribeMismatchError, TopicsMissingError) as exc:
         fail(str(exc))

@@ -92,14 +92,7 @@ def attach_images(examples: Sequence[JmasaExample], config: ModelConfig, cache, 
 
 
 def visual_batch(prepared: Sequence[Prepared], feature_dim: int) -> VisualBatch:
-    longest = max((p.features.shape[0] for p in prepared if p.features is not None), default=1)
-    features = np.zeros((len(prepared), longest, feature_dim), np.float32)
-    mask = np.zeros((len(prepared), longest), bool)
-    for row, item in enumerate(prepared):
-        if item.features is not None:
-            features[row, : item.features.shape[0]] = item.features
-            mask[row, : item.features.shape[0]] = True
-    return VisualBatch(torch.from_numpy(features), torch.from_numpy(mask))
+    return VisualBatch.padded([p.features for p in prepared], feature_dim)
 
 
 def collate(prepared: Sequence[Prepared], views: ViewTokenizer, config: ModelConfig, text_only: bool = False) -> Batch:

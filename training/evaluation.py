@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -16,6 +15,7 @@ from model.fusion.decode import tag_spans, to_attributes
 from model.fusion.inputs import Context, TextBatch, ViewTokenizer
 from model.fusion.network import FusionNetwork
 from model.labels import OVERALL_LABELS, dimension_of
+from model.precision import autocast
 from schemas.events import AttributeSentiment
 from training.anchors import anchor_counts
 from training.batches import Prepared, collate
@@ -28,12 +28,6 @@ def span_dimension(span: Any) -> str:
     """The dimension of a predicted attribute (its own) or a gold span (from its term and segment)."""
     dimension = getattr(span, "dimension", None)
     return dimension if dimension is not None else dimension_of(span.term, span.segment)
-
-
-def autocast(device: torch.device) -> Any:
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-    return nullcontext()
 
 
 @dataclass

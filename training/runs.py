@@ -75,12 +75,17 @@ class DataSpec:
         return load_twitter(self.data_dir, split, fmt, self.images_dir)
 
 
-def feature_cache(settings: Any, config: ModelConfig, device: str | None):  # noqa: ANN201
+def feature_cache(settings: Any, config: ModelConfig, device: str | None,
+                  checkpoint: Path | None = None):  # noqa: ANN201
+    """Descriptions and features under the state dir. Training describes with the settings; a
+    trained checkpoint is evaluated with the describe configuration it was trained with."""
     from model.describe import DescribeConfig
+    from model.describe.parity import serving_describe_config
     from training.features import FeatureCache
 
-    return FeatureCache(settings.state_dir / "cache" / "features", DescribeConfig.from_settings(settings),
-                        config.vision, device)
+    describe = DescribeConfig.from_settings(settings) if checkpoint is None else \
+        serving_describe_config(settings, checkpoint)[0]
+    return FeatureCache(settings.state_dir / "cache" / "features", describe, config.vision, device)
 
 
 def prepare(examples: list[JmasaExample], config: ModelConfig, cache: Any, teacher: Any = None) -> list[Prepared]:
@@ -161,6 +166,12 @@ def train_run(model_config: ModelConfig, train_config: TrainConfig, spec: Any, o
         if resume and (out / "last" / "trainer_state.pt").is_file():
             trainer.resume(out / "last", steps_per_epoch)
         summary = trainer.fit(prepared["train"], prepared["dev"], getattr(spec, "weights", None))
+        if cache is not None and needs_images:  # what N_z was made with, for serving (train/serve parity)
+            from model.describe.parity import save_describe_record
+
+            for kept in ("best", "last"):
+                if (out / kept).is_dir():
+                    save_describe_record(out / kept, cache.describe_config)
         summary["prepare_seconds"] = prep_seconds
         result: dict[str, Any] = {"summary": summary}
         if prepared["dev"] or evaluate_test:
@@ -256,7 +267,7 @@ def load_prepared(checkpoint: Path, spec: DataSpec, split: str, settings: Any,
     """A checkpoint and one split of ``spec``, prepared for it (images described unless text only)."""
     device = default_device(getattr(settings, "device", "auto"))
     model = AdSentimentModel.from_pretrained(checkpoint, device=device)
-    cache = None if text_only else feature_cache(settings, model.config, device.type)
+    cache = None if text_only else feature_cache(settings, model.config, device.type, checkpoint)
     return model, prepare(spec.load(split), model.config, cache)
 
 

@@ -30,9 +30,10 @@ from tqdm import tqdm
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.fusion.inputs import ViewTokenizer
 from model.fusion.network import FusionNetwork
+from model.precision import autocast
 from training.batches import Batch, Prepared, collate
 from training.config import TrainConfig
-from training.evaluation import autocast, predict_prepared, score
+from training.evaluation import predict_prepared, score
 from training.losses import (anp_cross_entropy, balanced_tag_weights, crf_nll, overall_cross_entropy,
                              text_centred_kl, token_cross_entropy, top_v_target)
 from training.metrics import Metrics

@@ -12,8 +12,10 @@ on the same parameters (the trainer chooses which view's loss flows where).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from transformers import PreTrainedModel
@@ -40,6 +42,18 @@ class VisualBatch:
 
     def to(self, device: torch.device | str) -> "VisualBatch":
         return VisualBatch(self.features.to(device), self.mask.to(device))
+
+    @classmethod
+    def padded(cls, arrays: Sequence[np.ndarray | None], feature_dim: int) -> "VisualBatch":
+        """Per-ad ``(e_i, dim)`` arrays (None: no image) zero-padded to the longest, with the mask."""
+        longest = max((a.shape[0] for a in arrays if a is not None), default=1)
+        features = np.zeros((len(arrays), longest, feature_dim), np.float32)
+        mask = np.zeros((len(arrays), longest), bool)
+        for row, array in enumerate(arrays):
+            if array is not None:
+                features[row, : array.shape[0]] = array
+                mask[row, : array.shape[0]] = True
+        return cls(torch.from_numpy(features), torch.from_numpy(mask))
 
 
 @dataclass

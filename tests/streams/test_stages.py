@@ -63,3 +63,29 @@ def test_an_output_too_large_for_kafka_is_dead_lettered(stage_settings) -> None:
     assert isinstance(results[1], Failed) and results[1].dead_letter.code == "output_too_large"
     assert results[1].dead_letter.payload is None  # too large to ride along; the source ref remains
     assert results[1].dead_letter.source.offset == 7
+
+
+def test_image_stages_describe_as_the_served_checkpoint_was_trained(tmp_path) -> None:
+    """Parity: the checkpoint's describe.json decides; a conflicting environment refuses to start,
+    or with ADSENT_DESCRIBE_OVERRIDE serves and says so in a metric."""
+    import pytest
+
+    from model.describe.config import DescribeConfig
+    from model.describe.parity import DescribeMismatchError, save_describe_record
+    from schemas.settings import Settings
+    from streams.metrics import Metrics
+    from streams.stages import DescribeStage
+
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    save_describe_record(checkpoint, DescribeConfig(ocr_engine="rapidocr", max_faces=2))
+    settings = Settings(state_dir=tmp_path, checkpoint_dir=checkpoint, device="cpu")
+    stage = DescribeStage(settings, Metrics(), describer=object())
+    assert (stage.describe_config.ocr_engine, stage.describe_config.max_faces) == ("rapidocr", 2)
+    conflicting = settings.model_copy(update={"ocr_engine": "tesseract"})
+    with pytest.raises(DescribeMismatchError, match="ADSENT_OCR_ENGINE"):
+        DescribeStage(conflicting, Metrics(), describer=object())
+    metrics = Metrics()
+    stage = DescribeStage(conflicting.model_copy(update={"describe_override": True}), metrics, describer=object())
+    assert stage.describe_config.ocr_engine == "tesseract"
+    assert metrics.registry.get_sample_value("adsent_describe_config_overridden", {"setting": "ocr_engine"}) == 1
