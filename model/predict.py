@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 
 from model.anp import load_anp_vocabulary
@@ -35,7 +34,6 @@ from schemas.events import (
     AdFeatures,
     AdSentiment,
     AdUploaded,
-    FeatureTensor,
     GeneratedTexts,
     OverallSentiment,
     VisualConcept,

@@ -20,6 +20,9 @@ Device = Literal["auto", "cpu", "cuda"]
 StageList = tuple[Literal["describe", "features", "classify"], ...]
 
 
+EMBEDDED_EMPTY_FETCH_BACKOFF_MS = 10  # the embedded broker answers empty fetches at once
+
+
 class Settings(BaseSettings):
     """adsent's configuration; every field reads ``ADSENT_<FIELD NAME IN CAPITALS>``."""
 
@@ -41,10 +44,10 @@ class Settings(BaseSettings):
         DEFAULT_MAX_PAYLOAD_BYTES, ge=1024,
         description="Largest message produced; also max.message.bytes of topics adsent creates.")
     kafka_replication_factor: int = Field(1, ge=1, description="Replication factor of topics adsent creates.")
-    kafka_empty_fetch_backoff_ms: int = Field(
-        10, ge=0, le=1000,
-        description="Pause after a fetch that brought nothing (0: none). Brokers that ignore fetch.max.wait.ms, "
-                    "like the embedded one, are otherwise polled in a busy loop.")
+    kafka_empty_fetch_backoff_ms: int | None = Field(
+        None, ge=0, le=1000,
+        description="Pause after a fetch that brought nothing (0: none). Unset: 10 with the embedded broker, which "
+                    "ignores fetch.max.wait.ms and would be polled in a busy loop; 0 with a Kafka cluster.")
     kafka_create_topics: bool = Field(
         True, description="Create missing topics at start (needs Create/Describe ACLs); false: only check they exist.")
 
@@ -147,6 +150,13 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_broker(self) -> bool:
         return not self.kafka_bootstrap_servers
+
+    @property
+    def empty_fetch_backoff_s(self) -> float:
+        """The pause after an empty fetch: the setting, else 10 ms for the embedded broker and none for Kafka."""
+        if self.kafka_empty_fetch_backoff_ms is not None:
+            return self.kafka_empty_fetch_backoff_ms / 1000
+        return EMBEDDED_EMPTY_FETCH_BACKOFF_MS / 1000 if self.uses_embedded_broker else 0.0
 
     def topic_partitions(self) -> dict[str, int]:
         """Every topic adsent uses, with its partition count."""

@@ -137,7 +137,8 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
     """Build the Faust app with one agent per given stage."""
     names = [name for name in STAGE_ORDER if name in stages]
     servers = [f"kafka://{server.strip()}" for server in bootstrap_servers(settings).split(",")]
-    install_empty_fetch_backoff(settings.kafka_empty_fetch_backoff_ms / 1000)
+    if settings.empty_fetch_backoff_s > 0:  # only where a broker answers empty fetches at once (the embedded one)
+        install_empty_fetch_backoff(settings.empty_fetch_backoff_s)
     app = faust.App(
         app_id(settings, names),
         broker=servers,

@@ -71,7 +71,7 @@ class Follower:
         """Yield outcomes as they arrive; stops after ``timeout_s`` with nothing new (None: never)."""
         last = time.monotonic()
         while timeout_s is None or time.monotonic() - last < timeout_s:
-            batches = poll_pausing(self.consumer, POLL_S, self.settings.kafka_empty_fetch_backoff_ms / 1000)
+            batches = poll_pausing(self.consumer, POLL_S, self.settings.empty_fetch_backoff_s)
             for records in batches.values():
                 for record in records:
                     outcome = self._outcome(record.topic, record.value)

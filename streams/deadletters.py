@@ -45,7 +45,7 @@ def read_dead_letters(settings: Settings, group: str | None = None,
             consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if consumer.position(tp) < ends[tp]}
-        pause_s = settings.kafka_empty_fetch_backoff_ms / 1000
+        pause_s = settings.empty_fetch_backoff_s
         idle_since = time.monotonic()
         while remaining and time.monotonic() - idle_since < idle_s:
             for tp, records in poll_pausing(consumer, POLL_S, pause_s).items():

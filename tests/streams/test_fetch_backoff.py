@@ -81,3 +81,13 @@ def test_an_idle_aiokafka_consumer_pauses_between_empty_fetches(broker_settings)
     finally:
         install_empty_fetch_backoff(0.0)
     assert 1 <= fetches <= 80
+
+
+def test_the_pause_applies_to_the_embedded_broker_unless_set():
+    from schemas.settings import Settings
+
+    assert Settings().empty_fetch_backoff_s == pytest.approx(0.010)  # embedded broker
+    assert Settings(kafka_bootstrap_servers="kafka-1:9093").empty_fetch_backoff_s == 0.0  # real Kafka: no patch
+    assert Settings(kafka_bootstrap_servers="kafka-1:9093", kafka_empty_fetch_backoff_ms=5).empty_fetch_backoff_s == \
+        pytest.approx(0.005)
+    assert Settings(kafka_empty_fetch_backoff_ms=0).empty_fetch_backoff_s == 0.0

@@ -25,7 +25,6 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
-from model.describe.colors import colour_name
 from schemas.dataset import AdRecord
 
 log = logging.getLogger(__name__)
