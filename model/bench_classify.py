@@ -25,7 +25,7 @@ from model.fusion.inputs import compose_context
 from model.predict import AdSentimentModel
 from model.vision import features_tensor
 from schemas.description import Description, ImageInfo, OcrResult, Region, Segment
-from schemas.events import AdFeatures, AdUploaded, ImageRef
+from schemas.events import AdFeatures, AdHeader
 
 COPY = "Reach for the stars: our new spacesuit is light, comfortable and bright. Order today and save 20%!"
 CAPTION = "A mid-toned, warm image in white and red: a person, a flag and a helmet in front of a dark background."
@@ -46,8 +46,7 @@ def sample_event(config: ModelConfig, index: int) -> AdFeatures:
                   Segment(name="ocr", start=o0, end=o0 + len(OCR))))
     count = 3 * config.vision.tokens_per_crop
     array = np.random.default_rng(index).standard_normal((count, config.vision.feature_dim)).astype(np.float16)
-    ad = AdUploaded(ad_id=f"bench-{index}", image=ImageRef(data=b"x"), text=COPY,
-                    uploaded_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    ad = AdHeader(ad_id=f"bench-{index}", text=COPY, uploaded_at=datetime.now(timezone.utc) - timedelta(seconds=1))
     return AdFeatures(ad=ad, description=desc, encoder=config.vision.name, features=features_tensor(array))
 
 

@@ -32,6 +32,7 @@ from schemas.base import utc_now
 from schemas.description import Description
 from schemas.events import (
     AdFeatures,
+    AdHeader,
     AdSentiment,
     AdUploaded,
     GeneratedTexts,
@@ -213,7 +214,7 @@ class AdSentimentModel:
         started = time.perf_counter()
         arrays = self.feature_extractor.extract(images, descriptions)
         seconds = time.perf_counter() - started
-        return [AdFeatures(ad=ad, description=description, encoder=self.feature_extractor.name,
+        return [AdFeatures(ad=AdHeader.of(ad), description=description, encoder=self.feature_extractor.name,
                            features=features_tensor(array), stage_seconds={**stages, "features": seconds})
                 for ad, description, array, stages in zip(ads, descriptions, arrays, stage_seconds)]
 

@@ -11,6 +11,7 @@ from schemas.errors import ErrorCode, SchemaError
 from schemas.events import (
     AdDescribed,
     AdFeatures,
+    AdHeader,
     AdSentiment,
     AdUploaded,
     AttributeSentiment,
@@ -38,7 +39,7 @@ EVENTS = {
 
 __all__ = [
     "SCHEMA_VERSION", "SENTIMENTS", "EVENTS", "decode", "encode", "ErrorCode", "SchemaError", "ValidationPolicy",
-    "AdUploaded", "AdDescribed", "AdFeatures", "AdSentiment", "DeadLetter", "ImageRef", "FeatureTensor",
+    "AdUploaded", "AdHeader", "AdDescribed", "AdFeatures", "AdSentiment", "DeadLetter", "ImageRef", "FeatureTensor",
     "AttributeSentiment", "VisualConcept", "OverallSentiment", "GeneratedTexts", "SourceRef",
     "AdRecord", "AspectRecord", "Description", "Face", "HeadPose", "ImageInfo", "OcrLine", "OcrResult", "OcrWord", "Region", "Segment",
 ]

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from schemas.policy import DEFAULT_POLICY, ValidationPolicy
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the image travels once (AdDescribed.image); AdFeatures carries none
 
 AD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
 AD_ID_MAX_LENGTH = 128
@@ -92,4 +92,10 @@ class Record(BaseModel):
 class Event(Record):
     """A top-level event on a topic. ``schema_version`` is checked before anything else."""
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Bumped on any incompatible change.")
+    schema_version: Literal[2] = Field(SCHEMA_VERSION, description="Bumped on any incompatible change.")
+
+
+class StableEvent(Event):
+    """An event whose shape did not change in version 2: version 1 is still accepted on input."""
+
+    schema_version: Literal[1, 2] = Field(SCHEMA_VERSION, description="1 or 2 (the same shape); 2 is written.")

@@ -18,6 +18,7 @@ from schemas.base import (
     Record,
     SegmentName,
     Sentiment,
+    StableEvent,
     StageName,
     policy_of,
     utc_now,
@@ -62,7 +63,7 @@ class ImageRef(Record):
         return self
 
 
-class AdUploaded(Event):
+class AdUploaded(StableEvent):
     """A platform published a new ad. Topic ``ads.uploaded``, key ``ad_id``."""
 
     ad_id: AdId
@@ -83,12 +84,53 @@ class AdUploaded(Event):
         return value
 
 
-class AdDescribed(Event):
-    """The describe stage's output. Topic ``ads.described``."""
+class AdHeader(Record):
+    """An uploaded ad without its image: what the stages after describe need of the ad."""
 
-    ad: AdUploaded
+    ad_id: AdId
+    text: CappedText = Field(description="The ad copy S")
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    platform: str = Field("unknown", min_length=1, max_length=64)
+    uploaded_at: AwareDatetime
+    metadata: dict[str, str] = Field(default_factory=dict, max_length=32)
+    image_uri: str | None = Field(None, max_length=2048,
+                                  description="Where the image was fetched from; a record only, never fetched again")
+
+    @classmethod
+    def of(cls, ad: AdUploaded) -> "AdHeader":
+        return cls(ad_id=ad.ad_id, text=ad.text, language=ad.language, platform=ad.platform,
+                   uploaded_at=ad.uploaded_at, metadata=ad.metadata, image_uri=ad.image.uri)
+
+
+class AdDescribed(Event):
+    """The describe stage's output. Topic ``ads.described``.
+
+    ``image`` holds the bytes the describe stage fetched, validated and described; the features
+    stage decodes them (nothing after describe fetches anything) and ``description.image.sha256``
+    must be their hash.
+    """
+
+    ad: AdHeader
+    image: Base64Bytes = Field(description="The validated image bytes that were described (base64 in JSON)")
     description: Description
     stage_seconds: dict[str, float] = Field(default_factory=dict, description="Wall seconds per stage so far")
+
+    @field_validator("image")
+    @classmethod
+    def _cap_image(cls, value: bytes, info: ValidationInfo) -> bytes:
+        cap = policy_of(info).max_image_bytes
+        if not value or len(value) > cap:
+            raise PydanticCustomError("image_too_large" if value else "image_missing",
+                                      "described image has {size} bytes; the cap is {cap}", {"size": len(value), "cap": cap})
+        return value
+
+    @model_validator(mode="after")
+    def _image_is_the_described_one(self) -> "AdDescribed":
+        import hashlib
+
+        if hashlib.sha256(self.image).hexdigest() != self.description.image.sha256:
+            raise PydanticCustomError("invalid_value", "the image's sha256 differs from description.image.sha256")
+        return self
 
 
 class FeatureTensor(Record):
@@ -111,9 +153,9 @@ class FeatureTensor(Record):
 
 
 class AdFeatures(Event):
-    """Pooled multi-scale visual features D_1..D_e (Eq. 5-6). Topic ``ads.features``."""
+    """Pooled multi-scale visual features D_1..D_e (Eq. 5-6). Topic ``ads.features``. No image."""
 
-    ad: AdUploaded
+    ad: AdHeader
     description: Description
     encoder: str = Field(description="Backbone name and input size, e.g. 'efficientnet-lite0@224'")
     features: FeatureTensor = Field(description="(e, dim) pooled features, float16")
@@ -153,7 +195,7 @@ class GeneratedTexts(Record):
     ocr: str = ""
 
 
-class AdSentiment(Event):
+class AdSentiment(StableEvent):
     """The result for one ad. Topic ``ads.sentiment``, key ``ad_id``."""
 
     ad_id: AdId
@@ -176,7 +218,7 @@ class SourceRef(Record):
     offset: int = Field(ge=0)
 
 
-class DeadLetter(Event):
+class DeadLetter(StableEvent):
     """An ad that could not be processed. Topic ``ads.deadletter``; nothing is dropped silently."""
 
     ad_id: str | None = Field(None, max_length=256, description="The ad id when it could be read")

@@ -17,7 +17,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from schemas import AdDescribed, AdFeatures, AdSentiment, AdUploaded, DeadLetter, SchemaError, SourceRef, decode, encode
+from schemas import (AdDescribed, AdFeatures, AdHeader, AdSentiment, AdUploaded, DeadLetter, SchemaError, SourceRef,
+                     decode, encode)
 from schemas.base import StageName
 from schemas.settings import Settings
 from streams.errors import StageError, classify_exception
@@ -218,7 +219,7 @@ def _with_stage_time(stage_seconds: dict[str, float], stage: str, seconds: float
 
 # --- the three stages ------------------------------------------------------------------------------
 class _ImageStage(Stage[In, Prepared]):
-    """A stage that needs the ad's pixels: fetched and decoded with the describe stage's intake rules."""
+    """A stage that reads the ad's pixels with the describe stage's intake rules."""
 
     def __init__(self, settings: Settings, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
@@ -230,16 +231,18 @@ class _ImageStage(Stage[In, Prepared]):
         for setting in overridden:
             metrics.describe_overridden.labels(setting).set(1)
 
-    def load(self, ad: AdUploaded) -> Any:
-        """The ad's image as a ``LoadedImage``; refused, missing or undecodable images raise."""
+    def decode_image(self, data: bytes) -> Any:
+        """``data`` as a ``LoadedImage``; refused or undecodable images raise."""
         from model.describe import load_image
-        from streams.fetch import fetch_image
 
-        return load_image(fetch_image(ad.image, self.policy, self.settings.image_fetch_timeout_s), self.describe_config)
+        return load_image(data, self.describe_config)
 
 
 class DescribeStage(_ImageStage[AdUploaded, Any]):
-    """ads.uploaded -> ads.described: image to caption, faces and OCR text (paper Section 2.1)."""
+    """ads.uploaded -> ads.described: image to caption, faces and OCR text (paper Section 2.1).
+
+    The only stage that fetches: the validated bytes it described travel on in ``AdDescribed.image``.
+    """
 
     name = "describe"
     input_model = AdUploaded
@@ -250,14 +253,19 @@ class DescribeStage(_ImageStage[AdUploaded, Any]):
 
         self.describer = describer if describer is not None else Describer(self.describe_config)
 
-    def prepare(self, event: AdUploaded) -> Any:
-        return self.load(event)
+    def prepare(self, event: AdUploaded) -> tuple[bytes, Any]:
+        from streams.fetch import fetch_image
 
-    def infer(self, events: Sequence[AdUploaded], prepared: Sequence[Any]) -> list[Any]:
-        return self.describer.describe(list(prepared))
+        data = fetch_image(event.image, self.policy, self.settings.image_fetch_timeout_s)
+        return data, self.decode_image(data)
 
-    def finish(self, event: AdUploaded, output: Any, seconds: float) -> AdDescribed:
-        return AdDescribed(ad=event, description=output,
+    def infer(self, events: Sequence[AdUploaded], prepared: Sequence[tuple[bytes, Any]]) -> list[tuple[bytes, Any]]:
+        descriptions = self.describer.describe([loaded for _, loaded in prepared])
+        return [(data, description) for (data, _), description in zip(prepared, descriptions)]
+
+    def finish(self, event: AdUploaded, output: tuple[bytes, Any], seconds: float) -> AdDescribed:
+        data, description = output
+        return AdDescribed(ad=AdHeader.of(event), image=data, description=description,
                            stage_seconds=_with_stage_time({}, self.name, seconds))
 
     def warm_up(self) -> None:
@@ -267,7 +275,8 @@ class DescribeStage(_ImageStage[AdUploaded, Any]):
 
 
 class FeaturesStage(_ImageStage[AdDescribed, Any]):
-    """ads.described -> ads.features: multi-scale visual features D_1..D_e (Eq. 5-6)."""
+    """ads.described -> ads.features: multi-scale visual features D_1..D_e (Eq. 5-6), from the
+    image bytes the describe stage passed on (nothing is fetched here)."""
 
     name = "features"
     input_model = AdDescribed
@@ -281,7 +290,7 @@ class FeaturesStage(_ImageStage[AdDescribed, Any]):
         self.extractor = extractor
 
     def prepare(self, event: AdDescribed) -> Any:
-        return self.load(event.ad).image
+        return self.decode_image(event.image).image
 
     def infer(self, events: Sequence[AdDescribed], prepared: Sequence[Any]) -> list[Any]:
         return self.extractor.extract(list(prepared), [e.description for e in events])
@@ -294,11 +303,9 @@ class FeaturesStage(_ImageStage[AdDescribed, Any]):
                           stage_seconds=_with_stage_time(event.stage_seconds, self.name, seconds))
 
     def warm_up(self) -> None:
-        from model.describe import load_image
-
         from streams.samples import photo_jpeg
 
-        loaded = load_image(photo_jpeg("coffee"), self.describe_config)
+        loaded = self.decode_image(photo_jpeg("coffee"))
         self.extractor.extract([loaded.image], [_blank_description(loaded.info)])
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from model.config import ModelConfig
 from schemas.description import Description, Face, ImageInfo, OcrResult, Region, Segment
-from schemas.events import AdFeatures, AdUploaded, ImageRef
+from schemas.events import AdFeatures, AdHeader
 
 SEP = " [SEP] "
 
@@ -54,7 +54,6 @@ def features_event(config: ModelConfig, ad_id: str = "ad-1", text: str = "Bright
     array = np.random.default_rng(seed).standard_normal((count, vision.feature_dim)).astype(np.float16)
     from model.vision import features_tensor
 
-    ad = AdUploaded(ad_id=ad_id, image=ImageRef(data=b"\x89PNG"), text=text,
-                    uploaded_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    ad = AdHeader(ad_id=ad_id, text=text, uploaded_at=datetime.now(timezone.utc) - timedelta(seconds=1))
     return AdFeatures(ad=ad, description=desc, encoder=vision.name, features=features_tensor(array),
                       stage_seconds={"describe": 0.5, "features": 0.1})

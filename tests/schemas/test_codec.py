@@ -96,7 +96,10 @@ def test_not_an_object() -> None:
 
 
 def test_unknown_schema_version() -> None:
-    expect(payload(schema_version=2), ErrorCode.UNKNOWN_SCHEMA_VERSION, "schema_version")
+    # version 2 changed AdDescribed and AdFeatures only; an upload is the same in 1 and 2
+    expect(payload(schema_version=3), ErrorCode.UNKNOWN_SCHEMA_VERSION, "schema_version")
+    assert decode(payload(schema_version=2), AdUploaded).schema_version == 2
+    assert decode(payload(schema_version=1), AdUploaded).schema_version == 1
 
 
 def test_bad_ad_id_pattern_and_length() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import pytest
 
-from schemas import AdDescribed, AdUploaded, Description, ImageInfo, OcrResult
+from schemas import AdDescribed, AdHeader, AdUploaded, Description, ImageInfo, OcrResult
 from schemas.settings import Settings
 from streams.errors import StageError
 from streams.metrics import Metrics
@@ -40,9 +41,11 @@ class UppercaseStage(Stage[AdUploaded, str]):
         return list(prepared)
 
     def finish(self, event: AdUploaded, output: str, seconds: float) -> AdDescribed:
-        description = Description(image=ImageInfo(width=1, height=1, format="PNG", sha256="0" * 64),
+        image = output.encode()
+        description = Description(image=ImageInfo(width=1, height=1, format="PNG", sha256=hashlib.sha256(image).hexdigest()),
                                   caption=output, ocr=OcrResult(engine="none", text=""), visual_context=output)
-        return AdDescribed(ad=event, description=description, stage_seconds={"describe": seconds})
+        return AdDescribed(ad=AdHeader.of(event), image=image, description=description,
+                           stage_seconds={"describe": seconds})
 
 
 @pytest.fixture

@@ -89,3 +89,26 @@ def test_image_stages_describe_as_the_served_checkpoint_was_trained(tmp_path) ->
     stage = DescribeStage(conflicting.model_copy(update={"describe_override": True}), metrics, describer=object())
     assert stage.describe_config.ocr_engine == "tesseract"
     assert metrics.registry.get_sample_value("adsent_describe_config_overridden", {"setting": "ocr_engine"}) == 1
+
+
+def test_the_features_stage_reads_the_described_bytes_and_fetches_nothing(tmp_path, monkeypatch) -> None:
+    import hashlib
+
+    import streams.fetch
+    from schemas import AdDescribed, AdHeader, Description, ImageInfo, OcrResult
+    from schemas.settings import Settings
+    from streams.metrics import Metrics
+    from streams.samples import photo_jpeg
+    from streams.stages import FeaturesStage
+
+    def no_fetch(*args: object) -> bytes:
+        raise AssertionError("a stage after describe fetched the image")
+
+    monkeypatch.setattr(streams.fetch, "fetch_image", no_fetch)
+    data = photo_jpeg("coffee")
+    ad = AdUploaded(ad_id="ad-1", image=ImageRef(uri="https://cdn.example.com/coffee.jpg"), text="Fresh beans")
+    info = ImageInfo(width=600, height=400, format="JPEG", sha256=hashlib.sha256(data).hexdigest())
+    event = AdDescribed(ad=AdHeader.of(ad), image=data, description=Description(
+        image=info, caption="", ocr=OcrResult(engine="none", text=""), visual_context=""))
+    stage = FeaturesStage(Settings(state_dir=tmp_path, device="cpu"), Metrics(), extractor=object())
+    assert stage.prepare(event).size == (600, 400)
