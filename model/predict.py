@@ -212,7 +212,9 @@ class AdSentimentModel:
                  descriptions: Sequence[Description], stage_seconds: Sequence[dict[str, float]]) -> list[AdFeatures]:
         """The features stage for ads already described."""
         started = time.perf_counter()
-        arrays = self.feature_extractor.extract(images, descriptions)
+        from model.pipeline import encode
+
+        arrays = encode(self.feature_extractor, images, descriptions)
         seconds = time.perf_counter() - started
         return [AdFeatures(ad=AdHeader.of(ad), description=description, encoder=self.feature_extractor.name,
                            features=features_tensor(array), stage_seconds={**stages, "features": seconds})
@@ -222,15 +224,13 @@ class AdSentimentModel:
         """Describe, encode and classify a batch of uploaded ads in this process."""
         if not batch:
             return []
-        from model.describe import load_image
+        from model.pipeline import describe
 
         started = time.perf_counter()
-        describer = self.describer
-        loaded = [load_image(image_source(ad), describer.config) for ad in batch]
-        descriptions = list(describer.describe(loaded))
+        described = describe(self.describer, [image_source(ad) for ad in batch])
         seconds = time.perf_counter() - started
-        images = [item.image for item in loaded]
-        events = self.features(batch, images, descriptions, [{"describe": seconds}] * len(batch))
+        events = self.features(batch, [item.loaded.image for item in described], [item.description for item in described],
+                               [{"describe": seconds}] * len(batch))
         return self.classify(events)
 
 

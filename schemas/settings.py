@@ -12,12 +12,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.pipeline import STAGE_NAMES, PipelineStage
 from schemas.policy import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_TEXT_CHARS, ValidationPolicy
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 Device = Literal["auto", "cpu", "cuda"]
-StageList = tuple[Literal["describe", "features", "classify"], ...]
+StageList = tuple[PipelineStage, ...]
 
 
 EMBEDDED_EMPTY_FETCH_BACKOFF_MS = 10  # the embedded broker answers empty fetches at once
@@ -70,7 +71,7 @@ class Settings(BaseSettings):
     broker_start_timeout_s: float = Field(20.0, gt=0, description="How long to wait for the embedded broker to answer.")
 
     # --- Stages: batching ---------------------------------------------------------------------
-    stages: StageList = Field(("describe", "features", "classify"), description="Stages a worker runs.")
+    stages: StageList = Field(STAGE_NAMES, description="Stages a worker runs.")
     # CPU defaults follow `adsent bench` on a 2-core CPU (README, "Benchmarks"): describe and features
     # do not gain from batching there; classify gains 1.26x at batch 4 and 1.39x at batch 16. The *_gpu values apply when
     # the worker's device is CUDA (not yet measured: run `adsent bench` on a GPU machine).
@@ -132,10 +133,6 @@ class Settings(BaseSettings):
         if self.kafka_security_protocol.startswith("SASL") and not (self.kafka_sasl_username and self.kafka_sasl_password):
             raise ValueError("kafka_security_protocol SASL_* needs ADSENT_KAFKA_SASL_USERNAME and ADSENT_KAFKA_SASL_PASSWORD")
         return self
-
-    def max_batch(self, stage: str, on_gpu: bool) -> int:
-        """The batch size of ``stage`` on the worker's device."""
-        return getattr(self, f"{stage}_max_batch{'_gpu' if on_gpu else ''}")
 
     @property
     def starter_model_dir(self) -> Path:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import faust
 
 from schemas import SourceRef
+from schemas.pipeline import PIPELINE, in_order
 from schemas.settings import Settings
 from streams.fetch_backoff import install_empty_fetch_backoff
 from streams.health import Health
@@ -27,7 +28,6 @@ from streams.stages import Emitted, Failed, InRecord, Result, Stage
 
 log = logging.getLogger(__name__)
 
-STAGE_ORDER = ("describe", "features", "classify")
 LAG_INTERVAL_S = 5.0
 TICK_INTERVAL_S = 1.0
 
@@ -48,11 +48,8 @@ class Route:
 
 def routes(settings: Settings, on_gpu: bool = False) -> dict[str, Route]:
     """Each stage's input and output topics and its batch size on the worker's device."""
-    topics = {"describe": (settings.topic_uploaded, settings.topic_described),
-              "features": (settings.topic_described, settings.topic_features),
-              "classify": (settings.topic_features, settings.topic_sentiment)}
-    return {stage: Route(source, sink, settings.max_batch(stage, on_gpu), getattr(settings, f"{stage}_max_wait_s"))
-            for stage, (source, sink) in topics.items()}
+    return {spec.name: Route(*spec.topics(settings), spec.max_batch(settings, on_gpu), spec.max_wait_s(settings))
+            for spec in PIPELINE}
 
 
 def on_gpu(settings: Settings) -> bool:
@@ -66,7 +63,7 @@ def on_gpu(settings: Settings) -> bool:
 
 def app_id(settings: Settings, stages: Sequence[str]) -> str:
     """The consumer group: one per set of stages, so per-stage workers of one stage share partitions."""
-    ordered = [name for name in STAGE_ORDER if name in stages]
+    ordered = in_order(stages)
     return f"{settings.kafka_consumer_group}-{'-'.join(ordered)}"
 
 
@@ -135,7 +132,7 @@ def records_of(events: Sequence[Any]) -> list[InRecord]:
 def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics, health: Health,
                publisher: Publisher | None = None) -> faust.App:
     """Build the Faust app with one agent per given stage."""
-    names = [name for name in STAGE_ORDER if name in stages]
+    names = in_order(stages)
     servers = [f"kafka://{server.strip()}" for server in bootstrap_servers(settings).split(",")]
     if settings.empty_fetch_backoff_s > 0:  # only where a broker answers empty fetches at once (the embedded one)
         install_empty_fetch_backoff(settings.empty_fetch_backoff_s)

@@ -7,18 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from schemas import DeadLetter, SchemaError, decode
+from schemas.pipeline import input_topic
 from schemas.settings import Settings
 from streams.fetch_backoff import poll_pausing
 from streams.kafka_config import client_options, producer_options
 
 REPLAY_GROUP_SUFFIX = "deadletter-replay"
 POLL_S = 0.5  # longest one poll waits
-
-
-def input_topic(settings: Settings, stage: str) -> str:
-    """The topic a stage reads: where its dead letters go back to."""
-    return {"intake": settings.topic_uploaded, "describe": settings.topic_uploaded, "replay": settings.topic_uploaded,
-            "features": settings.topic_described, "classify": settings.topic_features}[stage]
 
 
 def read_dead_letters(settings: Settings, group: str | None = None,

@@ -8,6 +8,7 @@ from pathlib import Path
 from schemas import AdUploaded, ImageRef, decode
 from schemas.base import utc_now
 from schemas.dataset import AdRecord
+from schemas.pipeline import ALL_STAGES
 from schemas.settings import Settings
 from streams.client import Follower, Outcome, publish
 from streams.worker_process import WorkerProcess
@@ -59,7 +60,7 @@ class DemoWorker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.worker = WorkerProcess(settings, "describe,features,classify", settings.state_dir / "demo-worker.log",
+        self.worker = WorkerProcess(settings, ALL_STAGES, settings.state_dir / "demo-worker.log",
                                     port=settings.metrics_port)
 
     def url(self, path: str) -> str:

@@ -260,8 +260,10 @@ class DescribeStage(_ImageStage[AdUploaded, Any]):
         return data, self.decode_image(data)
 
     def infer(self, events: Sequence[AdUploaded], prepared: Sequence[tuple[bytes, Any]]) -> list[tuple[bytes, Any]]:
-        descriptions = self.describer.describe([loaded for _, loaded in prepared])
-        return [(data, description) for (data, _), description in zip(prepared, descriptions)]
+        from model.pipeline import describe
+
+        described = describe(self.describer, [loaded for _, loaded in prepared])
+        return [(data, item.description) for (data, _), item in zip(prepared, described)]
 
     def finish(self, event: AdUploaded, output: tuple[bytes, Any], seconds: float) -> AdDescribed:
         data, description = output
@@ -293,7 +295,9 @@ class FeaturesStage(_ImageStage[AdDescribed, Any]):
         return self.decode_image(event.image).image
 
     def infer(self, events: Sequence[AdDescribed], prepared: Sequence[Any]) -> list[Any]:
-        return self.extractor.extract(list(prepared), [e.description for e in events])
+        from model.pipeline import encode
+
+        return encode(self.extractor, prepared, [e.description for e in events])
 
     def finish(self, event: AdDescribed, output: Any, seconds: float) -> AdFeatures:
         from model.vision import features_tensor
@@ -327,7 +331,9 @@ class ClassifyStage(Stage[AdFeatures, AdFeatures]):
         return event
 
     def infer(self, events: Sequence[AdFeatures], prepared: Sequence[AdFeatures]) -> list[AdSentiment]:
-        return self.model.classify(list(prepared), max_padding=self.settings.classify_max_padding)
+        from model.pipeline import classify
+
+        return classify(self.model, prepared, max_padding=self.settings.classify_max_padding)
 
     def finish(self, event: AdFeatures, output: AdSentiment, seconds: float) -> AdSentiment:
         if output.ad_id != event.ad.ad_id:
@@ -347,4 +353,5 @@ def _blank_description(info: Any) -> Any:
     return Description(image=info, caption="", ocr=OcrResult(engine="none", text=""), visual_context="")
 
 
+# the implementation of each stage of schemas.pipeline.PIPELINE, in its order
 STAGES: dict[str, type[Stage]] = {"describe": DescribeStage, "features": FeaturesStage, "classify": ClassifyStage}

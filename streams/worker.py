@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from schemas.pipeline import in_order
 from schemas.settings import Settings
 from streams.health import Health, HealthServer
 from streams.metrics import Metrics
@@ -18,7 +19,8 @@ def build_stages(settings: Settings, names: Sequence[str], metrics: Metrics) -> 
 
     stages: dict = {}
     shared_model = None
-    for name in names:
+    # classify first: a features stage in the same worker shares the served model's encoder
+    for name in sorted(in_order(names), key=lambda stage: stage != "classify"):
         if name == "classify":
             stage = ClassifyStage(settings, metrics)
             shared_model = stage.model
@@ -27,6 +29,7 @@ def build_stages(settings: Settings, names: Sequence[str], metrics: Metrics) -> 
         else:
             stage = STAGES[name](settings, metrics)
         stages[name] = stage
+    stages = {name: stages[name] for name in in_order(stages)}
     for name, stage in stages.items():
         log.info("warming up %s", name)
         stage.warm_up()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 
 from schemas.cli_support import fail, settings_of
-
-ALL_STAGES = "describe,features,classify"
+from schemas.pipeline import ALL_STAGES, STAGE_NAMES
 
 
 def worker_command(
@@ -16,15 +15,15 @@ def worker_command(
     metrics_port: int = typer.Option(None, help="Port of /metrics, /healthz and /readyz (default: ADSENT_METRICS_PORT)."),
 ) -> None:
     """Consume, process and produce until SIGTERM; workers of the same stages share partitions."""
-    from streams.broker import BrokerError
     from model.describe.parity import DescribeMismatchError
     from model.resolve import NoModelError
+    from streams.broker import BrokerError
     from streams.topics import TopicsMissingError
     from streams.worker import run_worker
 
     settings = settings_of(ctx)
     names = [name.strip() for name in stages.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(ALL_STAGES.split(",")))
+    unknown = sorted(set(names) - set(STAGE_NAMES))
     if unknown or not names:
         fail(f"unknown stage(s) {', '.join(unknown) or '(none)'}; choose from {ALL_STAGES}", code=2)
     if metrics_port is not None:

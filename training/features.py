@@ -107,12 +107,12 @@ class FeatureCache:
         return [self._load(d) for d in digests]
 
     def _compute(self, items: list[tuple[str, Path]]) -> None:
-        from model.describe import load_image
+        from model.pipeline import describe, encode
 
         describer, extractor = self._models()
-        loaded = [load_image(path, describer.config) for _, path in items]
-        descriptions = describer.describe(loaded)
-        arrays = extractor.extract([item.image for item in loaded], descriptions)
+        described = describe(describer, [path for _, path in items])
+        descriptions = [item.description for item in described]
+        arrays = encode(extractor, [item.loaded.image for item in described], descriptions)
         for (digest, _), description, array in zip(items, descriptions, arrays):
             text_path, array_path = self._paths(digest)
             _atomic_write(text_path, description.model_dump_json().encode())

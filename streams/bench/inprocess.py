@@ -14,10 +14,10 @@ import numpy as np
 from tqdm import tqdm
 
 from schemas import AdUploaded, encode
+from schemas.pipeline import STAGE_NAMES
 from schemas.settings import Settings
 from streams.bench.config import BenchConfig
 from streams.bench.machine import cpu_seconds
-from streams.app import STAGE_ORDER
 from streams.metrics import Metrics
 from streams.stages import Emitted, InRecord, Stage
 
@@ -150,7 +150,7 @@ def best_batch(points: Sequence[dict], tolerance: float = 0.05) -> int:
 def sweep(stages: dict[str, Stage], inputs: dict[str, list[InRecord]], config: BenchConfig, device: str) -> dict:
     """Every stage at every batch size: points, batching ratios and the best batch."""
     out: dict = {}
-    for name in STAGE_ORDER:
+    for name in STAGE_NAMES:
         sizes = config.describe_batch_sizes if name == "describe" else config.batch_sizes
         ads = config.describe_ads_per_point if name == "describe" else config.min_ads_per_point
         points = [measure_point(stages[name], inputs[name], b, ads)
@@ -161,37 +161,19 @@ def sweep(stages: dict[str, Stage], inputs: dict[str, list[InRecord]], config: B
 
 
 def describe_steps(describer, images: Sequence[bytes], repeats: int = 1) -> dict[str, dict[str, float]]:
-    """Wall and CPU seconds per ad of each describe step, one ad at a time (the steps of ``Describer.describe``)."""
-    from model.describe import load_image
-    from model.describe.caption import Seen
-    from model.describe.regions import offline_regions
-
-    config = describer.config
+    """Wall and CPU seconds per ad of each describe step, one ad at a time, as ``Describer.describe``
+    records them (wall: each Description's timings; CPU: the describer's per-step counters)."""
     wall: dict[str, float] = {}
-    cpu: dict[str, float] = {}
-
-    def timed(step: str, fn):
-        c, w = time.process_time(), time.perf_counter()
-        value = fn()
-        wall[step] = wall.get(step, 0.0) + time.perf_counter() - w
-        cpu[step] = cpu.get(step, 0.0) + time.process_time() - c
-        return value
-
+    cpu_before = dict(describer.cpu_seconds)
     n = 0
     for _ in range(repeats):
         for data in images:
-            loaded = timed("decode", lambda: load_image(data, config))
-            image = loaded.image
-            ocr = timed("ocr", lambda: describer.ocr.read(image))
-            faces = timed("faces", lambda: tuple(describer.faces.analyze(image)))
-            labels = timed("classify", lambda: describer.classifier.top([image])[0])
-            seen = Seen(faces=faces, ocr=ocr, labels=tuple(labels))
-            timed("caption", lambda: describer.captioner.caption([image], [seen]))
-            if describer.detector is not None:
-                timed("regions", lambda: describer.detector.regions([image]))
-            else:
-                timed("regions", lambda: offline_regions(image, faces, ocr, config))
+            (description,) = describer.describe([data])
+            for step, seconds in description.timings.items():
+                if step != "total":
+                    wall[step] = wall.get(step, 0.0) + seconds
             n += 1
+    cpu = {step: describer.cpu_seconds.get(step, 0.0) - cpu_before.get(step, 0.0) for step in wall}
     steps = {step: {"wall_s": wall[step] / n, "cpu_s": cpu[step] / n} for step in wall}
     steps["total"] = {"wall_s": sum(v["wall_s"] for v in steps.values()),
                       "cpu_s": sum(v["cpu_s"] for v in steps.values())}
@@ -219,9 +201,8 @@ def fused_view_cost(model, events: Sequence, repeats: int) -> dict[str, float]:
     return {"s_latency_s": s, "sn_latency_s": sn, "sn_over_s": sn / s}
 
 
-def build(settings: Settings, names: Sequence[str] = STAGE_ORDER) -> dict[str, Stage]:
+def build(settings: Settings, names: Sequence[str] = STAGE_NAMES) -> dict[str, Stage]:
     """The stages as a worker builds them (models loaded, shared and warmed up)."""
     from streams.worker import build_stages
 
-    ordered = [n for n in ("classify", "features", "describe") if n in names]
-    return build_stages(settings, ordered, Metrics())
+    return build_stages(settings, list(names), Metrics())

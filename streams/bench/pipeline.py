@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schemas import AdUploaded, encode
+from schemas.pipeline import ALL_STAGES
 from schemas.settings import Settings
 from streams.bench.config import BenchConfig
 from streams.bench.cpu_account import CpuAccount
@@ -22,7 +23,6 @@ from streams.bench.processes import BenchWorker
 from streams.worker_process import stop_all
 
 log = logging.getLogger(__name__)
-ALL_STAGES = "describe,features,classify"
 
 
 def phase_settings(base: Settings, name: str, workers: int) -> Settings:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from schemas.pipeline import in_order
 from streams.stages import InRecord
 
 LENGTH = struct.Struct("<Q")
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    names = [n for n in ("describe", "features", "classify") if n in args.stages.split(",")]
+    names = in_order(args.stages.split(","))
     ready = args.out.with_name(args.out.name + ".ready")
     args.out.write_text(json.dumps(run(names, read_records(args.records), args.ads, args.start_file, ready,
                                            args.concurrent, args.repeats)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from schemas.pipeline import PIPELINE
+
 # (dotted result key, comparison, threshold): the targets on a 2-core CPU machine.
 TARGETS: tuple[tuple[str, str, float], ...] = (
     ("classify.matmul_efficiency", ">=", 0.5),
@@ -53,8 +55,7 @@ def rate_at_batch(points: Sequence[dict], batch: int) -> float:
 
 def batch_defaults(stages: dict) -> dict[str, int]:
     """``*_max_batch`` settings from the measured best batch of each stage."""
-    return {f"{name}_max_batch": stages[name]["best_batch"] for name in ("describe", "features", "classify")
-            if name in stages}
+    return {spec.batch_setting: stages[spec.name]["best_batch"] for spec in PIPELINE if spec.name in stages}
 
 
 def cpu_ceiling(work_cpu: float, shared_cpu: float) -> float:

@@ -7,8 +7,8 @@ import statistics
 import time
 from pathlib import Path
 
+from schemas.pipeline import ALL_STAGES, PIPELINE
 from schemas.settings import Settings
-from streams.app import STAGE_ORDER
 from streams.bench import ratios
 from streams.bench.config import BenchConfig
 from streams.bench.inprocess import (build, classify_flops_per_ad, describe_steps, fused_view_cost, stage_inputs,
@@ -16,7 +16,7 @@ from streams.bench.inprocess import (build, classify_flops_per_ad, describe_step
 from streams.bench.inputs import bench_ads, image_pool
 from streams.bench.machine import load_average, machine_info, matmul_flops_per_s, peak_rss_mb
 from streams.bench.probe import write_records
-from streams.bench.pipeline import ALL_STAGES, steady_rate
+from streams.bench.pipeline import steady_rate
 from streams.bench.processes import combined_rate, run_probes
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def assemble(settings: Settings, config: BenchConfig, local: dict, procs: dict, 
     """The result file's content: the raw measurements and the ratios and targets derived from them."""
     cpu = local["stages"]["cpu"]
     classify_rate = max(p["ads_per_s"] for p in cpu["classify"]["points"])
-    batches = {name: settings.max_batch(name, on_gpu=False) for name in STAGE_ORDER}  # the CPU sweep's batches
+    batches = {spec.name: spec.max_batch(settings, on_gpu=False) for spec in PIPELINE}  # the CPU sweep's batches
     stage_rates = {n: ratios.rate_at_batch(cpu[n]["points"], batches[n]) for n in batches}
     chain1 = ratios.chain_rate(list(stage_rates.values()))
     pipelined = {n: figures["ads_per_s"] for n, figures in procs.get("pipeline_ads_per_s", {}).items()}

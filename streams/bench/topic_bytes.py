@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from schemas.pipeline import ALL_STAGES
 from schemas.settings import Settings, load_settings
 
 TOPIC_KINDS = ("uploaded", "described", "features", "sentiment", "deadletter")
@@ -68,7 +69,7 @@ def measure(base: Settings, ads_jsonl: Path, images_dir: Path, count: int, photo
         settings = base.model_copy(update={"state_dir": Path(state), "broker_port": free_port(),
                                            "checkpoint_dir": checkpoint})
         prepare_cluster(settings)
-        worker = WorkerProcess(settings, "describe,features,classify", Path(state) / "worker.log")
+        worker = WorkerProcess(settings, ALL_STAGES, Path(state) / "worker.log")
         try:
             worker.wait_ready()
             good, _ = sample_batch(settings, ads_jsonl, images_dir, count, photos, False, "bytes")
