@@ -1,6 +1,6 @@
 """The pipeline's three steps as typed batch functions: describe, encode, classify.
 
-The stream stages (``streams.stages``), ``AdSentimentModel.predict``, the training feature cache
+The stream stages (``streams.service.stages``), ``AdSentimentModel.predict``, the training feature cache
 (``training.features``) and the bench all run an ad through these, so an image is read the same
 way in training and in serving (``tests/training/test_serve_parity.py``). Which stages exist, and
 the topics between them, is defined once in :mod:`schemas.pipeline`.

@@ -2,7 +2,7 @@
 
 Every place that needs the stage list (the worker, the Faust app, dead-letter replay, the bench,
 the settings) reads it from here; the stage implementations are registered by name in
-``streams.stages.STAGES``. A stage reads ``input_topic`` and writes ``output_topic`` (both names of
+``streams.service.stages.STAGES``. A stage reads ``input_topic`` and writes ``output_topic`` (both names of
 :class:`schemas.settings.Settings` fields), in batches of at most the ``batch_setting`` (CPU) or
 ``batch_gpu_setting`` (CUDA) field, waiting at most the ``wait_setting`` field to fill one.
 """

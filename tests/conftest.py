@@ -13,15 +13,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-from streams.worker_process import free_port  # noqa: E402 - after the environment defaults above
+from streams.ops.worker_process import free_port  # noqa: E402 - after the environment defaults above
 
 
 @pytest.fixture(scope="session")
 def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Settings"]:  # noqa: F821
     """Settings whose embedded broker runs (started here, stopped at the end) with topics created."""
     from schemas.settings import Settings
-    from streams.connect import prepare_cluster
-    from streams.broker import EmbeddedBroker
+    from streams.service.connect import prepare_cluster
+    from streams.devbroker import EmbeddedBroker
 
     settings = Settings(state_dir=tmp_path_factory.mktemp("state"), broker_port=free_port())
     prepare_cluster(settings)

@@ -36,7 +36,7 @@ def bench_command(
     from streams.bench.inprocess import BenchError
     from streams.bench.report import render
     from streams.bench.run import run
-    from streams.worker_process import WorkerProcessError
+    from streams.ops.worker_process import WorkerProcessError
 
     settings = settings_of(ctx)
     config = replace(BenchConfig.quick() if quick else BenchConfig(), end_to_end=end_to_end, threads=threads,

@@ -18,8 +18,8 @@ from schemas.pipeline import STAGE_NAMES
 from schemas.settings import Settings
 from streams.bench.config import BenchConfig
 from streams.bench.machine import cpu_seconds
-from streams.metrics import Metrics
-from streams.stages import Emitted, InRecord, Stage
+from streams.service.metrics import Metrics
+from streams.service.stages import Emitted, InRecord, Stage
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def classify_flops_per_ad(model, events: Sequence) -> float:
 
 def fused_view_cost(model, events: Sequence, repeats: int) -> dict[str, float]:
     """Median seconds per ad of the text-only view S and the fused view S+N (batch of ``len(events)``)."""
-    from model.bench_classify import time_view
+    from streams.bench.classify_views import time_view
 
     s = statistics.median(time_view(model, list(events), "S", repeats))
     sn = statistics.median(time_view(model, list(events), "S+N", repeats))
@@ -203,6 +203,6 @@ def fused_view_cost(model, events: Sequence, repeats: int) -> dict[str, float]:
 
 def build(settings: Settings, names: Sequence[str] = STAGE_NAMES) -> dict[str, Stage]:
     """The stages as a worker builds them (models loaded, shared and warmed up)."""
-    from streams.worker import build_stages
+    from streams.service.worker import build_stages
 
     return build_stages(settings, list(names), Metrics())

@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator
 
 from schemas import AdUploaded, ImageRef
-from streams.samples import SAMPLE_ADS, photo_jpeg
+from streams.demo.samples import SAMPLE_ADS, photo_jpeg
 
 JPEG_QUALITY = 90
 
@@ -19,7 +19,7 @@ def _jpeg(image) -> bytes:
 
 def image_pool(count: int, seed: int = 0) -> list[tuple[bytes, str]]:
     """``count`` distinct (JPEG, ad copy) pairs: every other one a synthetic ad with text, else a photo."""
-    from model.describe.synthetic_ads import generate
+    from training.data.ocr_ads import generate
 
     synthetic = list(generate(max(1, (count + 1) // 2), seed))
     photos = [(photo_jpeg(name), text) for name, text in SAMPLE_ADS]

@@ -20,7 +20,7 @@ from streams.bench.cpu_account import CpuAccount
 from streams.bench.inprocess import BenchError, percentile
 from streams.bench.inputs import bench_ads
 from streams.bench.processes import BenchWorker
-from streams.worker_process import stop_all
+from streams.ops.worker_process import stop_all
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Collector:
     """Follows results in a thread: arrival time and end-to-end latency of every ad, dead letters counted."""
 
     def __init__(self, settings: Settings, poll_pause_ms: int) -> None:
-        from streams.client import Follower
+        from streams.ops.client import Follower
 
         # A longer pause than the workers': the follower is the load generator, not the system measured,
         # and every CPU second it spends is taken from the workers on a small machine.
@@ -93,7 +93,7 @@ def publish_at_rate(settings: Settings, ads: Sequence[AdUploaded], rate: float) 
     """Open loop: send ad k at start + k / rate, stamping its upload time at send; returns the achieved rate."""
     from kafka import KafkaProducer
 
-    from streams.kafka_config import producer_options
+    from streams.service.kafka_config import producer_options
 
     producer = KafkaProducer(**producer_options(settings))
     try:
@@ -118,7 +118,7 @@ def latency_summary(latencies: Sequence[float]) -> dict[str, float]:
 def timed_burst(settings: Settings, collector: Collector, ads: list[AdUploaded], config: BenchConfig,
                 account: CpuAccount) -> dict:
     """Publish ``ads`` at once and wait for all; the sustained rate and the CPU each process spent per ad."""
-    from streams.client import publish
+    from streams.ops.client import publish
 
     account.start()
     started = time.monotonic()
@@ -146,8 +146,8 @@ def run_phase(base: Settings, workers: int, pool: list, config: BenchConfig, wor
               latency: bool, profile: bool, broker_pid: int | None = None) -> dict:
     """Start ``workers`` all-stages workers and measure the sustained rate of one burst; then, if asked,
     latency at fractions of that rate and a sampled profile."""
-    from streams.client import publish
-    from streams.connect import prepare_cluster
+    from streams.ops.client import publish
+    from streams.service.connect import prepare_cluster
 
     settings = phase_settings(base, f"w{workers}-{run}-{int(time.time())}", workers)
     prepare_cluster(settings)
@@ -225,8 +225,8 @@ def run_end_to_end(base: Settings, pool: list, config: BenchConfig, work: Path) 
 @contextmanager
 def phase_broker(base: Settings, state_dir: Path) -> Iterator[tuple[Settings, int | None]]:
     """An embedded broker on a free loopback port with its data under ``state_dir``; settings to reach it."""
-    from streams.broker import EmbeddedBroker
-    from streams.worker_process import free_port
+    from streams.devbroker import EmbeddedBroker
+    from streams.ops.worker_process import free_port
 
     settings = base.model_copy(update={"state_dir": state_dir, "broker_port": free_port(),
                                        "broker_host": "127.0.0.1", "kafka_bootstrap_servers": None})

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from schemas.pipeline import in_order
-from streams.stages import InRecord
+from streams.service.stages import InRecord
 
 LENGTH = struct.Struct("<Q")
 POLL_S = 0.05
@@ -50,7 +50,7 @@ def read_records(path: Path) -> list[InRecord]:
 def run(stage_names: list[str], records: list[InRecord], ads: int, start_file: Path | None, ready: Path,
         concurrent: bool = False, repeats: int = 1) -> dict:
     from schemas.settings import load_settings
-    from streams.app import on_gpu, routes
+    from streams.service.app import on_gpu, routes
     from streams.bench.inprocess import build, chained, pipelined
     from streams.bench.machine import cpu_seconds, peak_rss_mb
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from schemas.settings import Settings
 from streams.bench.inprocess import BenchError
 from streams.bench.machine import peak_rss_mb
-from streams.worker_process import POLL_S, WorkerProcess, settings_env
+from streams.ops.worker_process import POLL_S, WorkerProcess, settings_env
 
 
 class Probe:

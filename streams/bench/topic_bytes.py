@@ -28,7 +28,7 @@ def topic_bytes(settings: Settings) -> dict[str, dict[str, float]]:
     """``{kind: {"messages", "mean_kb", "max_kb"}}`` of every message value now on each topic."""
     from kafka import KafkaConsumer, TopicPartition
 
-    from streams.kafka_config import client_options
+    from streams.service.kafka_config import client_options
 
     consumer = KafkaConsumer(**client_options(settings), enable_auto_commit=False,
                              max_partition_fetch_bytes=settings.kafka_max_message_bytes,
@@ -58,11 +58,11 @@ def measure(base: Settings, ads_jsonl: Path, images_dir: Path, count: int, photo
             timeout_s: float) -> dict[str, Any]:
     """Run ``count`` corpus ads and ``photos`` photo ads through a fresh broker and one worker; the
     bytes per topic."""
-    from streams.broker import EmbeddedBroker
-    from streams.client import Follower, publish
-    from streams.connect import prepare_cluster
-    from streams.demo_run import sample_batch
-    from streams.worker_process import WorkerProcess, free_port
+    from streams.devbroker import EmbeddedBroker
+    from streams.ops.client import Follower, publish
+    from streams.service.connect import prepare_cluster
+    from streams.demo.run import sample_batch
+    from streams.ops.worker_process import WorkerProcess, free_port
 
     with tempfile.TemporaryDirectory(prefix="adsent-bytes-") as state:
         checkpoint = base.checkpoint_dir or (base.starter_model_dir if base.starter_model_dir.is_dir() else None)

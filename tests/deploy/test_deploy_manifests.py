@@ -124,9 +124,9 @@ def faust_internal_topics(settings: Settings, stages: list[str]) -> dict[str, tu
     changelog. Workers run with ADSENT_KAFKA_CREATE_TOPICS=false and no Create ACL, so the
     deployment must create these.
     """
-    from streams.app import create_app
-    from streams.health import Health
-    from streams.metrics import Metrics
+    from streams.service.app import create_app
+    from streams.service.health import Health
+    from streams.service.metrics import Metrics
 
     metrics = Metrics()
     offline = settings.model_copy(update={"kafka_security_protocol": "PLAINTEXT", "kafka_ssl_cafile": None})  # no CA here
@@ -154,7 +154,7 @@ def rendered_overlay(name: str) -> list[dict]:
 
 def exported_metric_names() -> set[str]:
     """Every sample name a worker's /metrics can expose."""
-    from streams.metrics import Metrics
+    from streams.service.metrics import Metrics
 
     suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count"), "info": ("_info",)}
     names = set()
@@ -527,7 +527,7 @@ def test_every_topic_has_a_strimzi_kafkatopic(monkeypatch: pytest.MonkeyPatch) -
 
 
 def check_scaled_objects(docs: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams.app import app_id, routes
+    from streams.service.app import app_id, routes
 
     settings = k8s_settings(monkeypatch)
     partitions = {doc["spec"]["topicName"]: doc["spec"]["partitions"] for doc in of_kind(docs, "KafkaTopic")}

@@ -35,7 +35,7 @@ def test_every_named_setting_exists_and_dead_letters_know_every_stage() -> None:
 
 
 def test_each_stage_implementation_reads_its_registered_event() -> None:
-    from streams.stages import STAGES
+    from streams.service.stages import STAGES
 
     assert tuple(STAGES) == STAGE_NAMES
     assert all(STAGES[spec.name].input_model is spec.input_event for spec in PIPELINE)

@@ -9,9 +9,9 @@ import pytest
 
 from schemas import AdDescribed, AdHeader, AdUploaded, Description, ImageInfo, OcrResult
 from schemas.settings import Settings
-from streams.errors import StageError
-from streams.metrics import Metrics
-from streams.stages import Stage
+from streams.service.errors import StageError
+from streams.service.metrics import Metrics
+from streams.service.stages import Stage
 
 
 class UppercaseStage(Stage[AdUploaded, str]):

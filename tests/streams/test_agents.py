@@ -8,9 +8,9 @@ import pytest
 
 from schemas import AdDescribed, AdUploaded, DeadLetter, ImageRef, decode, encode
 from schemas.settings import Settings
-from streams.app import create_app
-from streams.health import Health
-from streams.metrics import Metrics
+from streams.service.app import create_app
+from streams.service.health import Health
+from streams.service.metrics import Metrics
 from tests.streams.conftest import UppercaseStage
 
 
@@ -57,7 +57,7 @@ def test_describe_agent_sends_results_and_dead_letters(wiring) -> None:
 
 
 def test_consumer_group_is_per_stage_set(tmp_path) -> None:
-    from streams.app import app_id
+    from streams.service.app import app_id
 
     settings = Settings(state_dir=tmp_path)
     assert app_id(settings, ["classify", "describe"]) == "adsent-describe-classify"

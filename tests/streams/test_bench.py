@@ -18,8 +18,8 @@ from streams.bench.probe import read_records, write_records
 from streams.bench.profile import summarize
 from streams.bench.processes import combined_rate, settings_env
 from streams.bench.report import render
-from streams.metrics import Metrics
-from streams.stages import InRecord, Stage
+from streams.service.metrics import Metrics
+from streams.service.stages import InRecord, Stage
 
 
 def ads(n: int, text: str = "fresh coffee") -> list[AdUploaded]:

@@ -10,10 +10,10 @@ import pytest
 
 from schemas import AdUploaded, decode, encode
 from schemas.settings import Settings
-from streams.broker import BrokerError, EmbeddedBroker
-from streams.connect import prepare_cluster
-from streams.kafka_config import client_options, producer_options
-from streams.samples import sample_ads
+from streams.devbroker import BrokerError, EmbeddedBroker
+from streams.service.connect import prepare_cluster
+from streams.service.kafka_config import client_options, producer_options
+from streams.demo.samples import sample_ads
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -112,7 +112,7 @@ def test_port_taken_is_a_clear_error(settings: Settings) -> None:
 
 
 def test_missing_binary_is_a_clear_error(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import streams.broker as broker_module
+    import streams.devbroker as broker_module
 
     monkeypatch.setattr(broker_module.importlib.resources, "files", lambda package: tmp_path)
     with pytest.raises(BrokerError, match="binary is missing"):
@@ -121,7 +121,7 @@ def test_missing_binary_is_a_clear_error(settings: Settings, monkeypatch: pytest
 
 def test_external_cluster_starts_nothing(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     external = settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{free_port()}"})
-    monkeypatch.setattr("streams.connect.ensure_topics", lambda s: {})
+    monkeypatch.setattr("streams.service.connect.ensure_topics", lambda s: {})
     servers, _, started = prepare_cluster(external)
     assert servers == external.kafka_bootstrap_servers and not started
     assert not EmbeddedBroker.from_settings(external).status().running

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from streams.fetch_backoff import install_empty_fetch_backoff, poll_pausing
+from streams.service.fetch_backoff import install_empty_fetch_backoff, poll_pausing
 
 
 class FakeConsumer:
@@ -45,7 +45,7 @@ def test_an_idle_aiokafka_consumer_pauses_between_empty_fetches(broker_settings)
     """The embedded broker answers empty fetches at once; with a 20 ms pause at most ~50 fetches a second go out."""
     from aiokafka import AIOKafkaConsumer
 
-    from streams.kafka_config import bootstrap_servers
+    from streams.service.kafka_config import bootstrap_servers
 
     fetches = 0
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from streams.health import Health
-from streams.metrics import Metrics
+from streams.service.health import Health
+from streams.service.metrics import Metrics
 
 
 def test_ready_gauge_follows_the_broker_probe() -> None:

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from schemas import AdSentiment, AdUploaded, DeadLetter, ImageRef, decode
-from streams.broker import EmbeddedBroker
-from streams.client import Follower, publish, publish_raw
-from streams.samples import sample_ads
-from streams.worker_process import stop_all
+from streams.devbroker import EmbeddedBroker
+from streams.ops.client import Follower, publish, publish_raw
+from streams.demo.samples import sample_ads
+from streams.ops.worker_process import stop_all
 from tests.streams.workers import pipeline_settings, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -65,7 +65,7 @@ def raw_bad_ads(prefix: str) -> list[tuple[str, bytes, str]]:
 def read_all(settings, topic: str, model, idle_s: float = 3.0) -> list:
     from kafka import KafkaConsumer
 
-    from streams.kafka_config import client_options
+    from streams.service.kafka_config import client_options
 
     consumer = KafkaConsumer(topic, **client_options(settings), auto_offset_reset="earliest",
                              enable_auto_commit=False, consumer_timeout_ms=int(idle_s * 1000))
@@ -196,8 +196,8 @@ def test_client_commands_publish_tail_and_replay(broker_settings, tmp_path) -> N
     from typer.testing import CliRunner
 
     from streams.cli import build_app
-    from streams.samples import photo_jpeg
-    from streams.worker_process import settings_env
+    from streams.demo.samples import photo_jpeg
+    from streams.ops.worker_process import settings_env
 
     settings = pipeline_settings(broker_settings, "cli")
     worker = start_worker(settings, ALL, tmp_path)

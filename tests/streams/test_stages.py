@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas import AdUploaded, ImageRef, SourceRef, encode
-from streams.stages import Emitted, Failed, InRecord
+from streams.service.stages import Emitted, Failed, InRecord
 from tests.streams.conftest import UppercaseStage
 
 
@@ -55,7 +55,7 @@ def test_empty_batch(uppercase_stage: UppercaseStage) -> None:
 
 
 def test_an_output_too_large_for_kafka_is_dead_lettered(stage_settings) -> None:
-    from streams.metrics import Metrics
+    from streams.service.metrics import Metrics
 
     stage = UppercaseStage(stage_settings.model_copy(update={"kafka_max_message_bytes": 2048}), Metrics())
     results = stage.run([record("s", "short"), record("l", "long " * 400)])
@@ -73,8 +73,8 @@ def test_image_stages_describe_as_the_served_checkpoint_was_trained(tmp_path) ->
     from model.describe.config import DescribeConfig
     from model.describe.parity import DescribeMismatchError, save_describe_record
     from schemas.settings import Settings
-    from streams.metrics import Metrics
-    from streams.stages import DescribeStage
+    from streams.service.metrics import Metrics
+    from streams.service.stages import DescribeStage
 
     checkpoint = tmp_path / "ckpt"
     checkpoint.mkdir()
@@ -94,17 +94,17 @@ def test_image_stages_describe_as_the_served_checkpoint_was_trained(tmp_path) ->
 def test_the_features_stage_reads_the_described_bytes_and_fetches_nothing(tmp_path, monkeypatch) -> None:
     import hashlib
 
-    import streams.fetch
+    import streams.service.fetch
     from schemas import AdDescribed, AdHeader, Description, ImageInfo, OcrResult
     from schemas.settings import Settings
-    from streams.metrics import Metrics
-    from streams.samples import photo_jpeg
-    from streams.stages import FeaturesStage
+    from streams.service.metrics import Metrics
+    from streams.demo.samples import photo_jpeg
+    from streams.service.stages import FeaturesStage
 
     def no_fetch(*args: object) -> bytes:
         raise AssertionError("a stage after describe fetched the image")
 
-    monkeypatch.setattr(streams.fetch, "fetch_image", no_fetch)
+    monkeypatch.setattr(streams.service.fetch, "fetch_image", no_fetch)
     data = photo_jpeg("coffee")
     ad = AdUploaded(ad_id="ad-1", image=ImageRef(uri="https://cdn.example.com/coffee.jpg"), text="Fresh beans")
     info = ImageInfo(width=600, height=400, format="JPEG", sha256=hashlib.sha256(data).hexdigest())

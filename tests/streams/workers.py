@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas.settings import Settings
-from streams.worker_process import WorkerProcess
+from streams.ops.worker_process import WorkerProcess
 
 
 def pipeline_settings(broker: Settings, name: str, **overrides: object) -> Settings:

@@ -16,9 +16,9 @@ from model.predict import AdSentimentModel
 from model.vision import features_array
 from schemas import AdUploaded, ImageRef
 from schemas.settings import Settings
-from streams.metrics import Metrics
-from streams.samples import SAMPLE_ADS, photo_jpeg
-from streams.stages import ClassifyStage, DescribeStage, Emitted, FeaturesStage, InRecord
+from streams.service.metrics import Metrics
+from streams.demo.samples import SAMPLE_ADS, photo_jpeg
+from streams.service.stages import ClassifyStage, DescribeStage, Emitted, FeaturesStage, InRecord
 from training.data.examples import JmasaExample
 from training.evaluation import predict_prepared
 from training.runs import feature_cache, prepare

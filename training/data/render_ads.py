@@ -278,15 +278,38 @@ def image_mood(record: AdRecord) -> str | None:
     return next((a.sentiment for a in record.aspects if a.segment == "caption"), record.overall)
 
 
-def corpus_fonts() -> tuple[Path, ...]:
-    """Bold and regular faces in several families (DejaVu and STIX, shipped with matplotlib)."""
-    import matplotlib
-
+def matplotlib_font_dir() -> Path | None:
+    """matplotlib's bundled TrueType folder (DejaVu and STIX), when matplotlib is installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return folder if folder.is_dir() else None
+
+
+def font_dirs() -> list[Path]:
+    """Folders that may hold DejaVu fonts: Debian's, then matplotlib's copy."""
+    return [d for d in (FALLBACK_FONT_DIR, matplotlib_font_dir()) if d is not None and d.is_dir()]
+
+
+def fonts_named(names: tuple[str, ...], folders: list[Path]) -> tuple[Path, ...]:
+    """The files called ``names`` (in that order; the first folder holding one wins)."""
+    found = {}
+    for folder in folders:
+        for name in names:
+            if name not in found and (folder / name).is_file():
+                found[name] = folder / name
+    return tuple(found[name] for name in names if name in found)
+
+
+def corpus_fonts() -> tuple[Path, ...]:
+    """Bold and regular faces in several families (DejaVu and STIX, shipped with matplotlib; the same
+    files on every machine, so a record renders to the same image)."""
     names = ("DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSans-BoldOblique.ttf",
              "DejaVuSerif-BoldItalic.ttf", "STIXGeneralBol.ttf", "DejaVuSans.ttf", "DejaVuSerif.ttf")
-    found = tuple(folder / name for name in names if (folder / name).is_file())
-    return found or (find_font(True),)
+    folder = matplotlib_font_dir()
+    return fonts_named(names, [folder] if folder else []) or (find_font(True),)
 
 
 @lru_cache(maxsize=None)

@@ -83,8 +83,8 @@ def test_deterministic(describer: Describer) -> None:
 @pytest.mark.parametrize("engine", ["tesseract", "rapidocr"])
 def test_ocr_reads_a_synthetic_ad(engine: str) -> None:
     from model.describe.ocr import build_ocr
-    from model.describe.ocr_eval import word_recall
-    from model.describe.synthetic_ads import make_ad
+    from training.ocr_eval import word_recall
+    from training.data.ocr_ads import make_ad
 
     ad = make_ad(1)  # light text on a dark background
     result = build_ocr(DescribeConfig(ocr_engine=engine)).read(ad.image)

@@ -10,7 +10,7 @@ from model.describe.compose import compose
 from model.describe.config import DescribeConfig
 from model.describe.faces import face_sentence, head_pose
 from model.describe.ocr import Word, group_lines, merge_passes, working_scale
-from model.describe.ocr_eval import char_accuracy, word_recall
+from training.ocr_eval import char_accuracy, word_recall
 from model.describe.regions import offline_regions
 from schemas.description import Face, HeadPose, OcrResult
 

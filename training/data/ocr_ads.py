@@ -1,5 +1,8 @@
 """Ad-like images with known slogans, for measuring OCR (no image is committed; all are generated).
 
+The OCR test set of :mod:`training.ocr_eval` and the describe timing; the corpus ads themselves
+are drawn by :mod:`training.data.render_ads`, whose font lookup this uses.
+
 Each ad draws one to three slogan lines over one of several backgrounds that make ad typography
 hard: light text on dark, text on gradients, busy photos, small print and rotated lines. Fonts are
 the DejaVu families Debian (``fonts-dejavu-core``) or matplotlib ship. Deterministic for a seed.
@@ -14,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from training.data.render_ads import font_dirs, fonts_named
 
 KINDS = ("dark_on_light", "light_on_dark", "gradient", "photo", "small_print", "rotated")
 
@@ -50,27 +55,12 @@ class SyntheticAd:
         return "\n".join(self.lines)
 
 
-def font_dirs() -> list[Path]:
-    """Directories that may hold DejaVu fonts: Debian's, then matplotlib's copy."""
-    dirs = [Path("/usr/share/fonts/truetype/dejavu")]
-    try:
-        import matplotlib
-
-        dirs.append(Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf")
-    except ImportError:
-        pass
-    return [d for d in dirs if d.is_dir()]
-
-
 def available_fonts() -> list[Path]:
-    found: dict[str, Path] = {}
-    for directory in font_dirs():
-        for name in FONT_FILES:
-            if name not in found and (directory / name).is_file():
-                found[name] = directory / name
+    """The DejaVu families of ``FONT_FILES`` found on this machine."""
+    found = fonts_named(FONT_FILES, font_dirs())
     if not found:
         raise FileNotFoundError("no DejaVu fonts found (install fonts-dejavu-core or matplotlib)")
-    return [found[n] for n in FONT_FILES if n in found]
+    return list(found)
 
 
 def _photos() -> list[np.ndarray]:

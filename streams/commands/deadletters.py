@@ -18,7 +18,7 @@ def list_command(
     limit: int = typer.Option(50, min=1, help="Show at most this many (the oldest first)."),
 ) -> None:
     """Print dead letters and a count per stage and code."""
-    from streams.deadletters import read_dead_letters
+    from streams.ops.deadletters import read_dead_letters
 
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     for shown, (_, letter) in enumerate(read_dead_letters(settings_of(ctx))):
@@ -43,7 +43,7 @@ def replay_command(
     Without filters, each dead letter is replayed once (a consumer group remembers how far replay
     got). With filters, every matching one is replayed and nothing is remembered.
     """
-    from streams.deadletters import replay
+    from streams.ops.deadletters import replay
 
     def accept(letter) -> bool:
         return ((not code or letter.code in code) and (not stage or letter.stage in stage)

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from schemas import AdSentiment, AdUploaded, DeadLetter, SchemaError, decode, encode
 from schemas.settings import Settings
-from streams.fetch_backoff import poll_pausing
-from streams.kafka_config import client_options, producer_options
+from streams.service.fetch_backoff import poll_pausing
+from streams.service.kafka_config import client_options, producer_options
 
 POLL_S = 0.2  # longest a poll waits before the follower checks its own timeout
 

@@ -17,9 +17,9 @@ def worker_command(
     """Consume, process and produce until SIGTERM; workers of the same stages share partitions."""
     from model.describe.parity import DescribeMismatchError
     from model.resolve import NoModelError
-    from streams.broker import BrokerError
-    from streams.topics import TopicsMissingError
-    from streams.worker import run_worker
+    from streams.devbroker import BrokerError
+    from streams.service.topics import TopicsMissingError
+    from streams.service.worker import run_worker
 
     settings = settings_of(ctx)
     names = [name.strip() for name in stages.split(",") if name.strip()]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from schemas import DeadLetter, SchemaError, decode
 from schemas.pipeline import input_topic
 from schemas.settings import Settings
-from streams.fetch_backoff import poll_pausing
-from streams.kafka_config import client_options, producer_options
+from streams.service.fetch_backoff import poll_pausing
+from streams.service.kafka_config import client_options, producer_options
 
 REPLAY_GROUP_SUFFIX = "deadletter-replay"
 POLL_S = 0.5  # longest one poll waits

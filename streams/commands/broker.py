@@ -20,8 +20,8 @@ def _refuse_when_external(settings: Settings) -> None:
 @app.command()
 def up(ctx: typer.Context) -> None:
     """Start the broker in the background, wait until it answers, create the topics."""
-    from streams.broker import BrokerError, EmbeddedBroker
-    from streams.topics import ensure_topics
+    from streams.devbroker import BrokerError, EmbeddedBroker
+    from streams.service.topics import ensure_topics
 
     settings = settings_of(ctx)
     _refuse_when_external(settings)
@@ -38,7 +38,7 @@ def up(ctx: typer.Context) -> None:
 @app.command()
 def down(ctx: typer.Context) -> None:
     """Stop the broker (its data is kept in the state directory)."""
-    from streams.broker import EmbeddedBroker
+    from streams.devbroker import EmbeddedBroker
 
     settings = settings_of(ctx)
     _refuse_when_external(settings)
@@ -49,7 +49,7 @@ def down(ctx: typer.Context) -> None:
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Say whether the broker runs and answers; exit 1 when it does not."""
-    from streams.broker import EmbeddedBroker
+    from streams.devbroker import EmbeddedBroker
 
     settings = settings_of(ctx)
     _refuse_when_external(settings)
@@ -69,7 +69,7 @@ def reset(ctx: typer.Context,
     The embedded broker keeps everything it was sent, and gets slower as it fills; reset it between
     long runs (then `adsent broker up` creates the topics again).
     """
-    from streams.broker import BrokerError, EmbeddedBroker
+    from streams.devbroker import BrokerError, EmbeddedBroker
 
     settings = settings_of(ctx)
     _refuse_when_external(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from schemas.settings import Settings
-from streams.kafka_config import client_options
+from streams.service.kafka_config import client_options
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 from schemas import ImageRef
 from schemas.policy import ValidationPolicy
-from streams.errors import StageError
+from streams.service.errors import StageError
 
 MAX_REDIRECTS = 3
 

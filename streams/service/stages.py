@@ -21,8 +21,8 @@ from schemas import (AdDescribed, AdFeatures, AdHeader, AdSentiment, AdUploaded,
                      decode, encode)
 from schemas.base import StageName
 from schemas.settings import Settings
-from streams.errors import StageError, classify_exception
-from streams.metrics import Metrics
+from streams.service.errors import StageError, classify_exception
+from streams.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ class DescribeStage(_ImageStage[AdUploaded, Any]):
         self.describer = describer if describer is not None else Describer(self.describe_config)
 
     def prepare(self, event: AdUploaded) -> tuple[bytes, Any]:
-        from streams.fetch import fetch_image
+        from streams.service.fetch import fetch_image
 
         data = fetch_image(event.image, self.policy, self.settings.image_fetch_timeout_s)
         return data, self.decode_image(data)
@@ -271,7 +271,7 @@ class DescribeStage(_ImageStage[AdUploaded, Any]):
                            stage_seconds=_with_stage_time({}, self.name, seconds))
 
     def warm_up(self) -> None:
-        from streams.samples import photo_jpeg
+        from streams.demo.samples import photo_jpeg
 
         self.describer.describe([photo_jpeg("astronaut")])
 
@@ -307,7 +307,7 @@ class FeaturesStage(_ImageStage[AdDescribed, Any]):
                           stage_seconds=_with_stage_time(event.stage_seconds, self.name, seconds))
 
     def warm_up(self) -> None:
-        from streams.samples import photo_jpeg
+        from streams.demo.samples import photo_jpeg
 
         loaded = self.decode_image(photo_jpeg("coffee"))
         self.extractor.extract([loaded.image], [_blank_description(loaded.info)])

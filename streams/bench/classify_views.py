@@ -1,6 +1,6 @@
 """Classify-stage latency per ad, text-only view S and fused view S+N, at several batch sizes.
 
-    python -m model.bench_classify --out runs/bench_classify.json [--batches 1 8] [--repeats 20]
+    python -m streams.bench.classify_views --out runs/bench_classify.json [--batches 1 8] [--repeats 20]
 
 Uses the offline default model (MiniLM-L6 + EfficientNet-Lite0 features) with synthetic feature
 vectors of the real shape; writes a JSON with median and p90 milliseconds per ad.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from schemas.settings import Settings
-from streams.broker import EmbeddedBroker
-from streams.kafka_config import bootstrap_servers
-from streams.topics import ensure_topics
+from streams.devbroker import EmbeddedBroker
+from streams.service.kafka_config import bootstrap_servers
+from streams.service.topics import ensure_topics
 
 
 def prepare_cluster(settings: Settings) -> tuple[str, dict[str, str], bool]:

@@ -1,6 +1,6 @@
 """Seconds per image of each describe step, on synthetic ads and the packaged photos.
 
-    python -m model.describe.bench --count 12 [--engine rapidocr|tesseract] --out timings.json
+    python -m streams.bench.describe_timing --count 12 [--engine rapidocr|tesseract] --out timings.json
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from model.describe import DescribeConfig, Describer, load_image
-from model.describe.synthetic_ads import generate
+from training.data.ocr_ads import generate
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,11 +20,11 @@ import faust
 from schemas import SourceRef
 from schemas.pipeline import PIPELINE, in_order
 from schemas.settings import Settings
-from streams.fetch_backoff import install_empty_fetch_backoff
-from streams.health import Health
-from streams.kafka_config import bootstrap_servers, client_options, ssl_context
-from streams.metrics import Metrics
-from streams.stages import Emitted, Failed, InRecord, Result, Stage
+from streams.service.fetch_backoff import install_empty_fetch_backoff
+from streams.service.health import Health
+from streams.service.kafka_config import bootstrap_servers, client_options, ssl_context
+from streams.service.metrics import Metrics
+from streams.service.stages import Emitted, Failed, InRecord, Result, Stage
 
 log = logging.getLogger(__name__)
 

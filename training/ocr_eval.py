@@ -1,6 +1,6 @@
 """Measure OCR on synthetic ads with known slogans: character accuracy and word recall.
 
-    python -m model.describe.ocr_eval --out results.json [--count 48] [--seed 0]
+    python -m training.ocr_eval --out results.json [--count 48] [--seed 0]
 
 Writes JSON (per engine/preprocessing: means, per-kind means, seconds per image) and a Markdown
 table beside it (same name, ``.md``).
@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from model.describe.config import DescribeConfig
 from model.describe.ocr import RapidOcr, TesseractOcr
-from model.describe.synthetic_ads import generate
+from training.data.ocr_ads import generate
 
 log = logging.getLogger(__name__)
 VARIANTS = ("tesseract/plain", "tesseract/upscale", "tesseract/adaptive", "tesseract/two_pass",

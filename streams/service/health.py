@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from streams.metrics import Metrics
+from streams.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from schemas.base import utc_now
 from schemas.dataset import AdRecord
 from schemas.pipeline import ALL_STAGES
 from schemas.settings import Settings
-from streams.client import Follower, Outcome, publish
-from streams.worker_process import WorkerProcess
+from streams.ops.client import Follower, Outcome, publish
+from streams.ops.worker_process import WorkerProcess
 
 WORKER_READY_TIMEOUT_S = 300.0
 
@@ -19,7 +19,7 @@ WORKER_READY_TIMEOUT_S = 300.0
 def sample_batch(settings: Settings, ads_jsonl: Path | None, images_dir: Path | None, limit: int, photos: int,
                  broken: bool, run_id: str) -> tuple[list[AdUploaded], list[tuple[str, bytes]]]:
     """Good ads (from a JSONL file and package photos) and raw broken messages, with unique ids."""
-    from streams.samples import sample_ads
+    from streams.demo.samples import sample_ads
 
     good: list[AdUploaded] = []
     if ads_jsonl is not None:
@@ -73,8 +73,8 @@ class DemoWorker:
         """Publish, then print each outcome as it arrives under a progress bar."""
         from tqdm import tqdm
 
-        from streams.client import publish_raw
-        from streams.render import outcome_line
+        from streams.ops.client import publish_raw
+        from streams.ops.render import outcome_line
 
         wanted = {ad.ad_id for ad in good} | {key for key, _ in bad}
         follower = Follower(self.settings)

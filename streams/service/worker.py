@@ -7,15 +7,15 @@ from collections.abc import Sequence
 
 from schemas.pipeline import in_order
 from schemas.settings import Settings
-from streams.health import Health, HealthServer
-from streams.metrics import Metrics
+from streams.service.health import Health, HealthServer
+from streams.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 def build_stages(settings: Settings, names: Sequence[str], metrics: Metrics) -> dict:
     """Instantiate the requested stages; models load here, once, and are warmed up."""
-    from streams.stages import STAGES, ClassifyStage, FeaturesStage
+    from streams.service.stages import STAGES, ClassifyStage, FeaturesStage
 
     stages: dict = {}
     shared_model = None
@@ -45,8 +45,8 @@ def run_worker(settings: Settings, names: Sequence[str]) -> None:
     """Block running the worker until SIGTERM/SIGINT; then finish or release the in-flight batch."""
     import faust
 
-    from streams.app import create_app
-    from streams.connect import prepare_cluster
+    from streams.service.app import create_app
+    from streams.service.connect import prepare_cluster
 
     servers, _, _ = prepare_cluster(settings)
     if settings.torch_threads:
@@ -70,7 +70,7 @@ def run_worker(settings: Settings, names: Sequence[str]) -> None:
 
 
 def _set_model_info(metrics: Metrics, settings: Settings, stages: dict) -> None:
-    from streams.app import on_gpu
+    from streams.service.app import on_gpu
 
     info = {"device": "cuda" if on_gpu(settings) else "cpu",
             "stages": ",".join(stages)}

@@ -21,7 +21,7 @@ def publish_command(
 ) -> None:
     """Publish AdUploaded events (image inline) to the uploaded topic."""
     from schemas import AdUploaded, ImageRef, SchemaError, encode
-    from streams.client import Follower, publish
+    from streams.ops.client import Follower, publish
 
     settings = settings_of(ctx)
     if ad_id and len(images) > 1:
@@ -63,8 +63,8 @@ def tail_command(
 ) -> None:
     """Follow the sentiment topic as a readable table (and dead letters, flagged)."""
     from schemas import encode
-    from streams.client import Follower
-    from streams.render import outcome_line
+    from streams.ops.client import Follower
+    from streams.ops.render import outcome_line
 
     settings = settings_of(ctx)
     follower = Follower(settings, from_beginning=from_beginning)

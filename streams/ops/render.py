@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.client import Outcome
+from streams.ops.client import Outcome
 
 SYMBOL = {"positive": "+", "neutral": "=", "negative": "-"}
 

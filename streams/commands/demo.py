@@ -28,10 +28,10 @@ def demo_command(
     timeout: float = typer.Option(600.0, help="Seconds to wait for every outcome."),
 ) -> None:
     """Run the pipeline on sample ads and show what comes out."""
-    from streams.broker import BrokerError, EmbeddedBroker
-    from streams.connect import prepare_cluster
-    from streams.demo_run import DemoWorker, sample_batch
-    from streams.worker_process import WorkerProcessError
+    from streams.devbroker import BrokerError, EmbeddedBroker
+    from streams.service.connect import prepare_cluster
+    from streams.demo.run import DemoWorker, sample_batch
+    from streams.ops.worker_process import WorkerProcessError
 
     settings = settings_of(ctx)
     try:
