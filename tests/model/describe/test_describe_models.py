@@ -149,7 +149,9 @@ def test_cli_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(build_app(), ["describe", str(path), "--text", "Reach for the stars", "--json"],
                                 env={"ADSENT_OCR_ENGINE": "rapidocr"})
     assert result.exit_code == 0, result.output
-    record = json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][0])
+    lines = result.stdout.splitlines()  # JSON only on stdout: notices and logs go to stderr
+    assert len(lines) == 1
+    record = json.loads(lines[0])
     assert {"caption", "faces", "ocr", "regions", "visual_context", "timings"} <= set(record)
     assert {"expression", "age", "gender", "pose", "confidence", "box"} <= set(record["faces"][0])
     assert record["model_input"].startswith("Reach for the stars [SEP]")
