@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.describe.intake import LoadedImage, load_image
+from model.fusion.inputs import TextBatch, ViewTokenizer
+from model.fusion.network import VisualBatch
 from schemas.description import Description
 
 if TYPE_CHECKING:
@@ -45,6 +47,14 @@ def encode(extractor: FeatureExtractor, images: Sequence[Image.Image],
            descriptions: Sequence[Description]) -> list[np.ndarray]:
     """The pooled multi-scale features D_1..D_e ``(e, dim)`` of every image and its top regions."""
     return extractor.extract(list(images), list(descriptions))
+
+
+def classify_inputs(views: ViewTokenizer, copies: Sequence[str], contexts: Sequence[str],
+                    features: Sequence[np.ndarray | None], feature_dim: int) -> tuple[TextBatch, VisualBatch]:
+    """The S+N input of the classify step: ``[CLS] S [SEP] N_z [SEP]`` token ids and the padded
+    visual vectors. Serving (``AdSentimentModel``), training and evaluation (``training.batches``)
+    build it here, the one way."""
+    return views.encode_fused(list(copies), list(contexts)), VisualBatch.padded(features, feature_dim)
 
 
 def classify(model: AdSentimentModel, events: Sequence[AdFeatures], max_padding: float | None = None

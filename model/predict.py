@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from model.anp import load_anp_vocabulary
@@ -97,7 +98,8 @@ class AdSentimentModel:
         return self._features
 
     # --- classify stage -----------------------------------------------------------------------
-    def _visual_batch(self, events: Sequence[AdFeatures]) -> VisualBatch:
+    def _feature_arrays(self, events: Sequence[AdFeatures]) -> list[np.ndarray]:
+        """Each event's ``(e, dim)`` features, checked against the model's encoder and sizes."""
         vision = self.config.vision
         arrays = []
         for event in events:
@@ -111,7 +113,10 @@ class AdSentimentModel:
                                  f"ad {event.ad.ad_id}: features of shape {array.shape}, expected (e >= "
                                  f"{vision.tokens_per_crop}, {vision.feature_dim})")
             arrays.append(array)
-        return VisualBatch.padded(arrays, vision.feature_dim).to(self.device)
+        return arrays
+
+    def _visual_batch(self, events: Sequence[AdFeatures]) -> VisualBatch:
+        return VisualBatch.padded(self._feature_arrays(events), self.config.vision.feature_dim).to(self.device)
 
 
     def contexts(self, events: Sequence[AdFeatures]) -> list[Context]:
@@ -121,9 +126,12 @@ class AdSentimentModel:
     def forward_events(self, events: Sequence[AdFeatures], contexts: Sequence[Context] | None = None
                        ) -> tuple[FusionOutput, torch.Tensor, Any, list]:
         """The S+N forward pass of a batch: (output, Viterbi tags, text batch, contexts)."""
+        from model.pipeline import classify_inputs
+
         contexts = list(contexts) if contexts is not None else self.contexts(events)
-        text = self.views.encode_fused([e.ad.text for e in events], [c.text for c in contexts]).to(self.device)
-        visual = self._visual_batch(events)
+        text, visual = classify_inputs(self.views, [e.ad.text for e in events], [c.text for c in contexts],
+                                       self._feature_arrays(events), self.config.vision.feature_dim)
+        text, visual = text.to(self.device), visual.to(self.device)
         with torch.inference_mode(), autocast(self.device):
             out = self.network(text, visual)
             tags = self.network.decode(out)

@@ -8,9 +8,10 @@ import logging
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that log routine work at INFO (or, for transformers, an expected load report at WARNING).
 THIRD_PARTY = ("kafka", "aiokafka", "faust", "mode", "urllib3", "httpx", "httpcore", "huggingface_hub",
-               "sentence_transformers", "ultralytics", "PIL", "filelock", "RapidOCR")
-# transformers reports, as a WARNING, the pooler weights a sentence-transformers checkpoint lacks: expected here.
-LOUD_THIRD_PARTY = ("transformers",)
+               "sentence_transformers", "ultralytics", "PIL", "filelock")
+# Libraries whose WARNINGs are routine here, so only their errors show: transformers reports the pooler
+# weights a sentence-transformers checkpoint lacks (expected), RapidOCR warns on every image without text.
+LOUD_THIRD_PARTY = ("transformers", "RapidOCR")
 _verbose = False
 
 
@@ -23,14 +24,13 @@ def configure_logging(level: str = "INFO", verbose: bool = False) -> None:
         quiet(name)
 
 
-def third_party_level() -> int:
-    """The level third-party loggers run at: WARNING, or DEBUG when verbose."""
-    return logging.DEBUG if _verbose else logging.WARNING
+def library_level(name: str) -> int:
+    """The level a third-party logger runs at: WARNING (ERROR for the loud ones), DEBUG when verbose."""
+    if _verbose:
+        return logging.DEBUG
+    return logging.ERROR if name in LOUD_THIRD_PARTY else logging.WARNING
 
 
 def quiet(name: str) -> None:
-    """Apply the policy to one library logger (again after a library that resets its level on import)."""
-    level = third_party_level()
-    if name in LOUD_THIRD_PARTY and not _verbose:
-        level = logging.ERROR
-    logging.getLogger(name).setLevel(level)
+    """Apply the policy to one library logger."""
+    logging.getLogger(name).setLevel(library_level(name))

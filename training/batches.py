@@ -13,6 +13,7 @@ from model.config import ModelConfig
 from model.fusion.inputs import Context, TextBatch, ViewTokenizer, compose_context
 from model.fusion.network import VisualBatch
 from model.labels import OVERALL_LABELS
+from model.pipeline import classify_inputs
 from schemas.description import Description
 from training.alignment import Placed, gold_tags, place_spans
 from training.anchors import anchor, anchor_counts, with_templates
@@ -91,10 +92,6 @@ def attach_images(examples: Sequence[JmasaExample], config: ModelConfig, cache, 
     return prepared
 
 
-def visual_batch(prepared: Sequence[Prepared], feature_dim: int) -> VisualBatch:
-    return VisualBatch.padded([p.features for p in prepared], feature_dim)
-
-
 def collate(prepared: Sequence[Prepared], views: ViewTokenizer, config: ModelConfig, text_only: bool = False) -> Batch:
     """Tokenize the S view of every example and the S+N view of those with an image (``fused_rows``)."""
     prepared = list(prepared)
@@ -109,9 +106,9 @@ def collate(prepared: Sequence[Prepared], views: ViewTokenizer, config: ModelCon
         placed.append(spans)
     if rows:
         chosen = [prepared[i] for i in rows]
-        fused = views.encode_fused([p.example.text for p in chosen], [p.context.text for p in chosen])
+        fused, visual = classify_inputs(views, [p.example.text for p in chosen], [p.context.text for p in chosen],
+                                        [p.features for p in chosen], config.vision.feature_dim)
         fused_tags = gold_tags(fused, [placed[i] for i in rows])
-        visual = visual_batch(chosen, config.vision.feature_dim)
         if config.ablation.use_anp and any(p.teacher is not None for p in chosen):
             size = next(p.teacher.shape[0] for p in chosen if p.teacher is not None)
             teacher = torch.from_numpy(np.stack([p.teacher if p.teacher is not None else np.zeros(size, np.float32)

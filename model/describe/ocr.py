@@ -171,10 +171,10 @@ def rapidocr_params(config: DescribeConfig) -> dict[str, object]:
     rapidocr's own default scales the SHORTER side up to the detector side, so a 800x450 ad was
     detected at 1308x736; capping the longer side bounds the cost of every image.
     """
-    from schemas.logs import third_party_level
+    from schemas.logs import library_level
 
     threads = config.ocr_threads if config.ocr_threads > 0 else -1
-    return {"Global.log_level": logging.getLevelName(third_party_level()).lower(), "Det.limit_type": "max", "Det.limit_side_len": config.text_det_side,
+    return {"Global.log_level": logging.getLevelName(library_level("RapidOCR")).lower(), "Det.limit_type": "max", "Det.limit_side_len": config.text_det_side,
             "Global.use_cls": config.ocr_angle_classifier,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": threads}
