@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from model.describe.config import DescribeConfig
 from model.describe.ocr import RapidOcr, TesseractOcr
-from training.data.ocr_ads import generate
+from training.data.render_ads import generate_ocr_ads
 
 log = logging.getLogger(__name__)
 VARIANTS = ("tesseract/plain", "tesseract/upscale", "tesseract/adaptive", "tesseract/two_pass",
@@ -72,7 +72,7 @@ def build(variant: str, config: DescribeConfig):
 
 
 def evaluate(variants: tuple[str, ...], count: int, seed: int, config: DescribeConfig) -> dict:
-    ads = list(generate(count, seed))
+    ads = list(generate_ocr_ads(count, seed))
     report: dict = {"count": len(ads), "seed": seed, "variants": {}}
     for variant in variants:
         engine = build(variant, config)

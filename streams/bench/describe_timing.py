@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from model.describe import DescribeConfig, Describer, load_image
-from training.data.ocr_ads import generate
+from training.data.render_ads import generate_ocr_ads
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
 
     config = DescribeConfig(ocr_engine=args.engine)
     images = []
-    for source in [ad.image for ad in generate(args.count)] + [Image.fromarray(data.astronaut()), Image.fromarray(data.coffee())]:
+    for source in [ad.image for ad in generate_ocr_ads(args.count)] + [Image.fromarray(data.astronaut()), Image.fromarray(data.coffee())]:
         buffer = io.BytesIO()
         source.save(buffer, format="PNG")
         images.append(buffer.getvalue())

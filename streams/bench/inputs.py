@@ -19,9 +19,9 @@ def _jpeg(image) -> bytes:
 
 def image_pool(count: int, seed: int = 0) -> list[tuple[bytes, str]]:
     """``count`` distinct (JPEG, ad copy) pairs: every other one a synthetic ad with text, else a photo."""
-    from training.data.ocr_ads import generate
+    from training.data.render_ads import generate_ocr_ads
 
-    synthetic = list(generate(max(1, (count + 1) // 2), seed))
+    synthetic = list(generate_ocr_ads(max(1, (count + 1) // 2), seed))
     photos = [(photo_jpeg(name), text) for name, text in SAMPLE_ADS]
     pool: list[tuple[bytes, str]] = []
     for index in range(count):

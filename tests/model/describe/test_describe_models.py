@@ -84,9 +84,9 @@ def test_deterministic(describer: Describer) -> None:
 def test_ocr_reads_a_synthetic_ad(engine: str) -> None:
     from model.describe.ocr import build_ocr
     from training.ocr_eval import word_recall
-    from training.data.ocr_ads import make_ad
+    from training.data.render_ads import make_ocr_ad
 
-    ad = make_ad(1)  # light text on a dark background
+    ad = make_ocr_ad(1)  # light text on a dark background
     result = build_ocr(DescribeConfig(ocr_engine=engine)).read(ad.image)
     assert word_recall(ad.text, result.text) >= 0.8
     assert all(0 <= w.confidence <= 1 for line in result.lines for w in line.words)
