@@ -32,5 +32,16 @@ def library_level(name: str) -> int:
 
 
 def quiet(name: str) -> None:
-    """Apply the policy to one library logger."""
+    """Apply the policy to one library logger. A library that sets its own level when it is first
+    imported (transformers) needs this again after that import: see :func:`quiet_transformers`."""
     logging.getLogger(name).setLevel(library_level(name))
+
+
+def quiet_transformers() -> None:
+    """transformers configures its root logger (level WARNING, own handler) on import, undoing
+    :func:`configure_logging`; its modules call this right after importing it."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity(library_level("transformers"))
+    if not _verbose:  # its sub-second "Loading weights" bar too
+        transformers_logging.disable_progress_bar()

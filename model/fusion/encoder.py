@@ -21,8 +21,10 @@ from transformers.cache_utils import DynamicCache
 from model.config import OFFLINE_TEXT_ENCODER, TextConfig
 from model.fusion.errors import ModelError, ModelErrorCode
 from model.fusion.prefix import PrefixKV
+from schemas.logs import quiet_transformers
 
 log = logging.getLogger(__name__)
+quiet_transformers()  # its load report (the pooler a sentence-transformers checkpoint lacks) is expected
 
 
 def encoder_source(name: str) -> str:

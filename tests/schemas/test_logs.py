@@ -16,3 +16,12 @@ def test_third_party_loggers_are_quiet_unless_verbose() -> None:
         assert logging.getLogger("aiokafka").level == logging.getLogger("transformers").level == logging.DEBUG
     finally:
         configure_logging("INFO")
+
+
+def test_transformers_stays_quiet_after_it_configures_itself() -> None:
+    import model.fusion.encoder  # noqa: F401 - importing transformers resets its own logger; the module re-applies the policy
+    from schemas.logs import quiet_transformers
+
+    configure_logging("INFO")
+    quiet_transformers()
+    assert logging.getLogger("transformers").getEffectiveLevel() == logging.ERROR
