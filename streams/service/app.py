@@ -190,6 +190,7 @@ def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Met
         health.tick()
 
     probe = BrokerProbe(settings)
+    reported: set[tuple[str, str]] = set()  # lag series this worker exports: only partitions it holds now
 
     @app.timer(LAG_INTERVAL_S)
     async def measure_lag() -> None:
@@ -197,6 +198,10 @@ def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Met
         health.broker_checked(await loop.run_in_executor(None, probe.answers))
         consumer = app.consumer
         assigned = [tp for tp in consumer.assignment() if tp.topic in sources]
+        held = {(tp.topic, str(tp.partition)) for tp in assigned}
+        for labels in reported - held:  # revoked in a rebalance: another worker reports it now
+            metrics.consumer_lag.remove(*labels)
+        reported.intersection_update(held)
         if not assigned:
             return
         highwaters = await consumer.highwaters(*assigned)
@@ -204,6 +209,7 @@ def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Met
             position = await consumer.position(tp)
             if position is not None and tp in highwaters:
                 metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwaters[tp] - position, 0))
+                reported.add((tp.topic, str(tp.partition)))
 
 
 class BrokerProbe:

@@ -154,12 +154,35 @@ def test_sigkill_mid_run_loses_nothing(broker_settings, tmp_path) -> None:
     assert not ({r.ad_id for r in results} & {d.ad_id for d in letters}), "an ad ended both ways"
 
 
+def assigned_partitions(worker, topic: str) -> int:
+    """How many partitions of ``topic`` the worker reports lag for (it does for those it holds)."""
+    return sum(1 for (name, labels), _ in worker.metrics().items()
+               if name == "adsent_consumer_lag_messages" and ("topic", topic) in labels)
+
+
+def wait_until_the_group_is_stable(workers, topic: str, partitions: int, timeout_s: float = 120.0) -> None:
+    """Until the workers together hold every partition of ``topic``, each at least one.
+
+    Workers join one after the other and ads are published only then: two members joining the
+    embedded broker's group at the same moment can leave one of them with an empty assignment,
+    which aiokafka's coordinator does not survive (a broker flaw tracked with the delivery work)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        held = [assigned_partitions(w, topic) for w in workers]
+        if all(held) and sum(held) == partitions:
+            return
+        time.sleep(1.0)
+    raise AssertionError(f"the group did not settle on {topic}: partitions held per worker {held}")
+
+
 def test_two_workers_share_the_partitions(broker_settings, tmp_path) -> None:
     settings = pipeline_settings(broker_settings, "pair")
-    workers = [start_worker(settings, ALL, tmp_path, name=f"w{i}") for i in range(2)]
+    workers = []
     try:
-        for worker in workers:
-            worker.wait_ready()
+        for i in range(2):  # one after the other (see wait_until_the_group_is_stable)
+            workers.append(start_worker(settings, ALL, tmp_path, name=f"w{i}"))
+            workers[-1].wait_ready()
+        wait_until_the_group_is_stable(workers, settings.topic_uploaded, settings.partitions_uploaded)
         ads = small_ads(24, "pair")
         follower = Follower(settings)
         publish(settings, ads)
