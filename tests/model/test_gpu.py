@@ -1,7 +1,7 @@
 """CUDA paths: autocast, batching, CPU/GPU agreement, the GPU batch defaults (``gpu``-marked).
 
 They run on tiny configs and on random-weight models of the real sizes (MiniLM-L6 and
-EfficientNet-Lite0 architectures, no weight files: a lent device machine reaches no registry and
+EfficientNet-Lite0 architectures, no weight files: a GPU machine without registry access can run them, and
 the offline weights do not travel to it). Skipped where CUDA is absent.
 """
 
