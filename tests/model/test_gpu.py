@@ -1,8 +1,8 @@
 """CUDA paths: autocast, batching, CPU/GPU agreement, the GPU batch defaults (``gpu``-marked).
 
 They run on tiny configs and on random-weight models of the real sizes (MiniLM-L6 and
-EfficientNet-Lite0 architectures, no weight files: a GPU machine without registry access can run them, and
-the offline weights do not travel to it). Skipped where CUDA is absent.
+EfficientNet-Lite0 architectures, no weight files), so a GPU machine without registry access or
+the offline weight packages can run them. Skipped where CUDA is absent.
 """
 
 from __future__ import annotations
