@@ -49,11 +49,9 @@ def fit_temperatures(model: Any, prepared: list, text_only: bool, batch_size: in
                      grid: Sequence[float] = GRID) -> tuple[Temperatures, dict[str, Any]]:
     """The temperatures with the lowest dev Brier score (attributes and overall apart), and the curve."""
     from training.evaluation import calibration_pairs, decode_outputs, forward_prepared
-    from model.fusion.inputs import ViewTokenizer
 
     network, config = model.network, model.config
-    views = ViewTokenizer(model.tokenizer, config.text.max_length)
-    outputs = forward_prepared(network, views, config, prepared, batch_size, text_only, model.device)
+    outputs = forward_prepared(network, model.views, config, prepared, batch_size, text_only, model.device)
     examples = [item.example for item in prepared]
     curve = []
     for value in grid:

@@ -12,7 +12,6 @@ from typing import Any, Literal
 import torch
 
 from model.config import ModelConfig
-from model.fusion.inputs import ViewTokenizer
 from model.predict import AdSentimentModel
 from model.vision import default_device
 from schemas.logs import LOG_FORMAT
@@ -252,8 +251,7 @@ def evaluate_prepared(model: AdSentimentModel, prepared: list[Prepared], text_on
                       predictions_path: Path | None = None) -> Metrics:
     """Metrics of ``model`` on prepared examples; with ``predictions_path``, every example's gold and
     predicted spans as JSON lines (:func:`training.evaluation.prediction_rows`)."""
-    views = ViewTokenizer(model.tokenizer, model.config.text.max_length)
-    spans, overall, confidence = predict_prepared(model.network, views, model.config, prepared, batch_size,
+    spans, overall, confidence = predict_prepared(model.network, model.views, model.config, prepared, batch_size,
                                                   text_only, model.device, progress)
     if predictions_path is not None:
         rows = prediction_rows(prepared, spans, overall)
