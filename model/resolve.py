@@ -22,10 +22,13 @@ class NoModelError(RuntimeError):
     """No trained model is configured or available; the message says how to get one."""
 
 
-def checkpoint_source(settings: Settings, checkpoint: Path | None = None) -> Path | None:
-    """The checkpoint to serve: ``checkpoint``, else ADSENT_CHECKPOINT_DIR, else the starter model when trained."""
+def checkpoint_source(settings: Settings, checkpoint: Path | None = None, untrained: bool = False) -> Path | None:
+    """The checkpoint to serve: ``checkpoint``, else (unless ``untrained`` heads are asked for)
+    ADSENT_CHECKPOINT_DIR, else the starter model when trained."""
     if checkpoint is not None:
         return checkpoint
+    if untrained:
+        return None
     if settings.checkpoint_dir is not None:
         return settings.checkpoint_dir
     if (settings.starter_model_dir / "config.json").exists():
@@ -53,7 +56,7 @@ def _require_untrained_allowed(settings: Settings, untrained: bool) -> None:
 
 def resolve_checkpoint(settings: Settings, checkpoint: Path | None = None, untrained: bool = False) -> Path | None:
     """The checkpoint to load, or None for untrained heads (when allowed; else NoModelError)."""
-    source = None if untrained and checkpoint is None else checkpoint_source(settings, checkpoint)
+    source = checkpoint_source(settings, checkpoint, untrained)
     if source is None:
         _require_untrained_allowed(settings, untrained)
     return source
@@ -87,5 +90,4 @@ def serving_describer_config(settings: Settings, checkpoint: Path | None = None,
     parity, :mod:`model.describe.parity`), runtime fields from the settings."""
     from model.describe.parity import serving_describe_config
 
-    source = None if untrained and checkpoint is None else checkpoint_source(settings, checkpoint)
-    return serving_describe_config(settings, source)
+    return serving_describe_config(settings, checkpoint_source(settings, checkpoint, untrained))

@@ -309,8 +309,10 @@ class FeaturesStage(_ImageStage[AdDescribed, Any]):
     def warm_up(self) -> None:
         from streams.demo.samples import photo_jpeg
 
+        from model.pipeline import encode
+
         loaded = self.decode_image(photo_jpeg("coffee"))
-        self.extractor.extract([loaded.image], [_blank_description(loaded.info)])
+        encode(self.extractor, [loaded.image], [_blank_description(loaded.info)])
 
 
 class ClassifyStage(Stage[AdFeatures, AdFeatures]):
