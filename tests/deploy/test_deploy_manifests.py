@@ -3,11 +3,13 @@
 Every YAML and JSON file parses; images are pinned; env names, ports, topics (Faust's internal ones
 included), consumer groups and metric names match the code (the settings object, the app ids, the
 Faust app, the metrics registry); every worker that serves a model has one (a checkpoint or the
-starter model), batch sizes are set per device, and torch threads match the CPU limits.
+starter model), batch sizes are set per device, torch threads match the CPU limits, and workers
+may reach only DNS, the Kafka brokers and (describe, which fetches images) public addresses on 80/443.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shutil
@@ -577,6 +579,52 @@ def test_service_monitor_finds_the_metrics_port() -> None:
 def test_prometheus_rule_equals_the_rules_file() -> None:
     (rule,) = of_kind(k8s_docs(), "PrometheusRule")
     assert rule["spec"] == yaml.safe_load((DEPLOY / "prometheus" / "rules" / "adsent.rules.yml").read_text())
+
+
+def egress_policies(docs: list[dict], pod_labels: dict[str, str]) -> list[dict]:
+    """The NetworkPolicies that restrict the egress of a pod with these labels."""
+    return [p for p in of_kind(docs, "NetworkPolicy") if "Egress" in p["spec"]["policyTypes"]
+            and p["spec"]["podSelector"].get("matchLabels", {}).items() <= pod_labels.items()]
+
+
+def reaches(policies: list[dict], address: str, port: int) -> bool:
+    """Whether an ipBlock rule of these policies lets a pod open a TCP connection to address:port."""
+    ip = ipaddress.ip_address(address)
+    for policy in policies:
+        for rule in policy["spec"]["egress"]:
+            assert rule.get("ports") and rule.get("to"), policy["metadata"]["name"]
+            if not any(p["port"] == port and p.get("protocol", "TCP") == "TCP" for p in rule["ports"]):
+                continue
+            for block in (peer["ipBlock"] for peer in rule["to"] if "ipBlock" in peer):
+                cidr = ipaddress.ip_network(block["cidr"])
+                inside = ip.version == cidr.version and ip in cidr
+                if inside and not any(ip in ipaddress.ip_network(e) for e in block.get("except", [])):
+                    return True
+    return False
+
+
+def test_egress_network_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = k8s_docs()
+    settings = k8s_settings(monkeypatch)
+    kafka_port = int(settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+    (cluster,) = {doc["metadata"]["labels"]["strimzi.io/cluster"] for doc in of_kind(docs, "KafkaTopic")}
+    for deployment in of_kind(docs, "Deployment"):
+        name = deployment["metadata"]["name"]
+        policies = egress_policies(docs, deployment["spec"]["template"]["metadata"]["labels"])
+        assert policies, f"{name} has no egress policy"
+        rules = [rule for policy in policies for rule in policy["spec"]["egress"]]
+        dns = [r for r in rules if any(p.get("podSelector", {}).get("matchLabels", {}).get("k8s-app") == "kube-dns"
+                                       for p in r["to"])]
+        assert dns and {(p["port"], p["protocol"]) for p in dns[0]["ports"]} == {(53, "UDP"), (53, "TCP")}, name
+        kafka = [r for r in rules if any(p.get("podSelector", {}).get("matchLabels", {}).get("strimzi.io/cluster")
+                                         == cluster for p in r["to"])]
+        assert kafka and [p["port"] for p in kafka[0]["ports"]] == [kafka_port], name
+        for address in ("169.254.169.254", "10.0.0.1", "172.16.0.1", "192.168.0.1", "100.64.0.1", "127.0.0.1"):
+            for port in (80, 443, kafka_port, 53):
+                assert not reaches(policies, address, port), f"{name} reaches {address}:{port}"
+        fetches = name == "adsent-describe"  # the only stage that fetches images
+        assert reaches(policies, "93.184.216.34", 443) == fetches and reaches(policies, "93.184.216.34", 80) == fetches
+        assert not reaches(policies, "93.184.216.34", 22), name
 
 
 # ---- observability ---------------------------------------------------------------------------------
