@@ -29,10 +29,10 @@ class Face(Record):
 
     box: Box
     confidence: Probability = Field(description="Detector probability")
-    expression: Expression
-    expression_score: Probability
+    expression: Expression | None = Field(None, description="None: not estimated (ADSENT_FACE_EXPRESSION=false)")
+    expression_score: Probability | None = None
     age: float | None = Field(None, ge=0, le=120, description="Estimated age in years")
-    gender: Gender = "unknown"
+    gender: Gender | None = Field("unknown", description="None: not estimated (ADSENT_FACE_GENDER=false)")
     gender_score: Probability | None = None
     pose: HeadPose | None = None
     text: str = Field(description="The face as a short sentence, as joined into N_z")

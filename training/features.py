@@ -37,9 +37,11 @@ def config_key(values: dict[str, Any]) -> str:
 
 
 def describe_key(config: Any) -> str:
-    values = asdict(config)
-    values.pop("device", None)
-    return config_key(values)
+    """Cache key of descriptions: the describe configuration's content fields (intake limits and
+    runtime fields such as the device do not change a description)."""
+    from model.describe.parity import describe_record
+
+    return config_key(describe_record(config))
 
 
 def vision_key(config: VisionConfig) -> str:

@@ -13,8 +13,9 @@ from schemas.cli_support import fail, settings_of
 
 def describe_command(
     ctx: typer.Context,
-    images: Annotated[list[Path], typer.Argument(help="Image files (JPEG, PNG, WebP, GIF, BMP, TIFF).", exists=True,
-                                                 dir_okay=False)],
+    images: Annotated[list[Path], typer.Argument(
+        help="Image files (JPEG, PNG, WebP, GIF, BMP; TIFF when ADSENT_IMAGE_FORMATS lists it).", exists=True,
+        dir_okay=False)],
     text: Annotated[str | None, typer.Option("--text", help="Ad copy; printed with N_z as the model input.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One Description JSON object per line.")] = False,
 ) -> None:
@@ -41,7 +42,8 @@ def describe_command(
         typer.secho(f"{path}  ({description.image.width}x{description.image.height} {description.image.format})", bold=True)
         typer.echo(f"  caption: {description.caption}")
         for face in description.faces:
-            typer.echo(f"  face {face.confidence:.2f}: {face.text} ({face.expression} {face.expression_score:.2f})")
+            feeling = f" ({face.expression} {face.expression_score:.2f})" if face.expression is not None else ""
+            typer.echo(f"  face {face.confidence:.2f}: {face.text}{feeling}")
         typer.echo("  text: " + (description.ocr.text.replace("\n", " / ") or "(none)"))
         typer.echo("  regions: " + ", ".join(f"{r.label} {r.score:.2f}" for r in description.regions))
         typer.echo(f"  N_z: {description.visual_context}")

@@ -20,7 +20,8 @@ class DescribeConfig:
     # --- intake ---
     max_image_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
-    formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
+    max_image_decoded_bytes: int = 512 * 1024 * 1024  # estimated memory to decode and convert to RGB (intake)
+    formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO")  # the only parsers Pillow may try
     background_rgb: tuple[int, int, int] = (255, 255, 255)  # what transparent pixels become
     device: str = "cpu"
 
@@ -53,7 +54,9 @@ class DescribeConfig:
     max_faces: int = 5
     face_crop_margin: float = 0.2  # fraction of the box added around a face for attributes
     expression_input_size: int = 64  # fer's mini-Xception input
-    age_gender: bool = True
+    face_expression: bool = True  # estimate each face's expression (off: neither computed nor written)
+    face_age: bool = True  # estimate each face's age
+    face_gender: bool = True  # estimate each face's gender
 
     # --- caption (Eq. 1) ---
     captioner: str | None = None  # transformers image-to-text name or path
@@ -91,6 +94,11 @@ class DescribeConfig:
         values: dict[str, object] = dict(
             max_image_bytes=settings.max_image_bytes,
             max_image_pixels=settings.max_image_pixels,
+            max_image_decoded_bytes=settings.max_image_decoded_bytes,
+            formats=tuple(settings.image_formats),
+            face_expression=settings.face_expression,
+            face_age=settings.face_age,
+            face_gender=settings.face_gender,
             captioner=settings.captioner,
             detector_weights=settings.detector_weights,
             ocr_engine=settings.ocr_engine,

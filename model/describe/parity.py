@@ -9,6 +9,11 @@ environment that explicitly asks for a different value (``ADSENT_OCR_ENGINE=tess
 model trained on RapidOCR) is refused with a message naming each field, unless
 ``ADSENT_DESCRIBE_OVERRIDE=true``: then the environment wins, a warning is logged and the
 worker's ``adsent_describe_config_overridden`` gauge is 1 for each such field.
+
+Face attributes are the exception in one direction: switching one off (``ADSENT_FACE_AGE=false``
+against a model trained with ages) only removes information, so it is served without the
+override, with a warning that face texts differ from those the model was trained on. Switching
+on an attribute the model was trained without is a mismatch like any other.
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ from model.describe.config import DescribeConfig
 log = logging.getLogger(__name__)
 DESCRIBE_RECORD = "describe.json"
 # Fields that change how the stage runs (where, how fast, what it refuses), not what it says.
-RUNTIME_FIELDS = ("device", "max_image_bytes", "max_image_pixels", "formats", "ocr_threads", "ocr_timeout_s")
+RUNTIME_FIELDS = ("device", "max_image_bytes", "max_image_pixels", "max_image_decoded_bytes", "formats",
+                  "ocr_threads", "ocr_timeout_s")
+# Face attributes a setting may switch off against the record without the override (privacy).
+FACE_ATTRIBUTE_FIELDS = ("face_expression", "face_age", "face_gender")
 # Content fields an ADSENT_* setting can choose (setting name -> DescribeConfig field).
 SETTING_FIELDS = {"ocr_engine": "ocr_engine", "ocr_language": "ocr_language", "captioner": "captioner",
-                  "detector_weights": "detector_weights"}
+                  "detector_weights": "detector_weights", **{name: name for name in FACE_ATTRIBUTE_FIELDS}}
+# A record written before the face attributes were separate: its ``age_gender`` held both.
+_LEGACY_AGE_GENDER = "age_gender"
 
 
 class DescribeMismatchError(RuntimeError):
@@ -66,6 +76,11 @@ def _typed(record: dict[str, Any]) -> dict[str, Any]:
     """Record values in the dataclass's Python types (tuples, paths); unknown fields dropped."""
     known = {f.name for f in fields(DescribeConfig)}
     values = {k: v for k, v in record.items() if k in known}
+    legacy = record.get(_LEGACY_AGE_GENDER)
+    if legacy is not None:  # an older record: expression was always on, age and gender went together
+        values.setdefault("face_expression", True)
+        values.setdefault("face_age", legacy)
+        values.setdefault("face_gender", legacy)
     for key, value in values.items():
         if isinstance(value, list):
             values[key] = tuple(value)
@@ -92,11 +107,19 @@ def serving_describe_config(settings: Any, checkpoint: str | Path | None,
         return from_env, {}
     trained = config_from_record(record, from_env)
     explicit = getattr(settings, "model_fields_set", set())
-    mismatches = {}
+    mismatches, withheld = {}, []
     for setting, field in SETTING_FIELDS.items():
         env_value, trained_value = getattr(from_env, field), getattr(trained, field)
-        if setting in explicit and env_value != trained_value:
+        if setting not in explicit or env_value == trained_value:
+            continue
+        if field in FACE_ATTRIBUTE_FIELDS and not env_value:
+            withheld.append(field)
+        else:
             mismatches[setting] = (_plain(trained_value), _plain(env_value))
+    if withheld:
+        log.warning("face attributes switched off that %s was trained with (%s): its face texts will differ from "
+                    "training, and face-related quality may drop", checkpoint, ", ".join(withheld))
+        trained = replace(trained, **{field: False for field in withheld})
     if not mismatches:
         return trained, {}
     if not (settings.describe_override if override is None else override):

@@ -25,9 +25,12 @@ def gradient(mode: str = "RGB", size: tuple[int, int] = (40, 30)) -> Image.Image
     return Image.fromarray(np.stack([x, x[::-1], np.full_like(x, 90)], -1)).convert(mode)
 
 
+WITH_TIFF = DescribeConfig(formats=DescribeConfig().formats + ("TIFF",))
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"])
 def test_formats_decode_to_rgb(fmt: str) -> None:
-    loaded = load_image(encode(gradient(), fmt))
+    loaded = load_image(encode(gradient(), fmt), WITH_TIFF)
     assert loaded.image.mode == "RGB" and loaded.image.size == (40, 30)
     assert loaded.info.format == fmt and len(loaded.info.sha256) == 64
 
@@ -136,3 +139,97 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ImageError) as info:
         load_image(tmp_path / "nope.png")
     assert info.value.code == "image_unreadable"
+
+
+def test_tiff_is_refused_unless_configured() -> None:
+    data = encode(gradient(), "TIFF")
+    with pytest.raises(ImageError) as info:
+        load_image(data)
+    assert info.value.code == "image_unsupported_format" and "TIFF" in info.value.message
+    assert load_image(data, WITH_TIFF).info.format == "TIFF"
+
+
+def test_only_the_configured_parsers_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    Image.init()
+    factory, accept = Image.OPEN["TIFF"]
+    called: list[str] = []
+    monkeypatch.setitem(Image.OPEN, "TIFF", (lambda *a: called.append("TIFF") or factory(*a), accept))
+    asked: list[object] = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda fp, *a, **k: asked.append(k.get("formats")) or real_open(fp, *a, **k))
+    with pytest.raises(ImageError) as info:
+        load_image(encode(gradient(), "TIFF"))
+    assert info.value.code == "image_unsupported_format"
+    assert called == [] and asked == [("JPEG", "PNG", "WEBP", "GIF", "BMP")]  # MPO comes from the JPEG parser
+
+
+def chunk_at(data: bytes, kind: bytes) -> tuple[int, int]:
+    """Offset and data length of the first ``kind`` chunk of a PNG."""
+    offset = 8
+    while True:
+        length, name = struct.unpack_from(">I4s", data, offset)
+        if name == kind:
+            return offset, length
+        offset += 12 + length
+
+
+@pytest.mark.parametrize("kind", [b"IDAT", b"IEND"])
+def test_png_chunk_with_a_broken_crc_is_corrupt(kind: bytes) -> None:
+    data = bytearray(encode(gradient(), "PNG"))
+    offset, length = chunk_at(bytes(data), kind)
+    data[offset + 8 + length] ^= 0xFF  # the CRC only: Pillow would decode these pixels without a word
+    with pytest.raises(ImageError) as info:
+        load_image(bytes(data))
+    assert info.value.code == "image_corrupt" and kind.decode() in info.value.message
+
+
+def test_png_chunk_cut_short_is_truncated() -> None:
+    data = encode(gradient(), "PNG")
+    offset, length = chunk_at(data, b"IDAT")
+    with pytest.raises(ImageError) as info:
+        load_image(data[: offset + 8 + length // 2])
+    assert info.value.code == "image_truncated"
+
+
+def png_header(width: int, height: int, bit_depth: int, color_type: int) -> bytes:
+    """A valid PNG signature and IHDR, then one tiny IDAT: decoding it would fail, reading the header does not."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    pixels = chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + pixels + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("bit_depth, color_type, mode", [(16, 0, "I;16"), (8, 6, "RGBA"), (16, 6, "RGBA")])
+def test_decoded_memory_bound_is_checked_before_decoding(bit_depth: int, color_type: int, mode: str) -> None:
+    data = png_header(6000, 6000, bit_depth, color_type)  # 36 M pixels: under the pixel cap
+    assert Image.open(io.BytesIO(data)).mode == mode
+    with pytest.raises(ImageError) as info:
+        load_image(data)
+    assert info.value.code == "image_decoded_too_large" and mode in info.value.message
+
+
+def test_16_bit_needs_more_memory_than_8_bit() -> None:
+    """At the same size, an 8-bit RGB image passes a bound that its 16-bit grey twin exceeds."""
+    from model.describe.decoded_size import decoded_bytes
+
+    rgb, grey16 = decoded_bytes("RGB", (300, 200)), decoded_bytes("I;16", (300, 200))
+    assert rgb < grey16
+    config = DescribeConfig(max_image_decoded_bytes=(rgb + grey16) // 2)
+    assert load_image(encode(gradient(size=(300, 200)), "PNG"), config).image.size == (300, 200)
+    sixteen = Image.fromarray(np.arange(300 * 200, dtype=np.uint16).reshape(200, 300))
+    with pytest.raises(ImageError) as info:
+        load_image(encode(sixteen, "PNG"), config)
+    assert info.value.code == "image_decoded_too_large"
+
+
+def test_sixteen_bit_grey_keeps_its_values() -> None:
+    ramp = Image.fromarray((np.arange(256, dtype=np.uint16) * 257).reshape(16, 16))
+    grey = np.asarray(load_image(encode(ramp, "PNG")).image)[..., 0].ravel()
+    assert grey.tolist() == list(range(256))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (8, 8)])
+def test_tiny_images_decode(size: tuple[int, int]) -> None:
+    assert load_image(encode(Image.new("RGB", size, (200, 30, 30)), "PNG")).image.size == size

@@ -157,3 +157,42 @@ def test_cli_json(tmp_path: Path) -> None:
     assert record["model_input"].startswith("Reach for the stars [SEP]")
     failed = CliRunner().invoke(build_app(), ["describe", str(bad)])
     assert failed.exit_code == 1 and "image_empty" in failed.stderr
+
+
+@pytest.mark.parametrize("size", [(8, 8), (1, 1)])
+def test_tiny_images_are_described(describer: Describer, size: tuple[int, int]) -> None:
+    (d,) = describer.describe([png(np.full((size[1], size[0], 3), 200, dtype=np.uint8))])
+    assert d.faces == () and d.ocr.text == "" and (d.image.width, d.image.height) == size
+    assert d.visual_context.count("[SEP]") == 3 and "No face" in d.caption
+
+
+def test_face_attributes_switched_off_on_a_real_face() -> None:
+    from skimage import data
+
+    from model.describe.faces import FaceAnalyzer
+
+    image = load_image(png(data.astronaut())).image
+    (face,) = FaceAnalyzer(DescribeConfig(face_age=False, face_gender=False)).analyze(image)
+    assert (face.age, face.gender, face.gender_score, face.expression) == (None, None, None, "happy")
+    assert face.text.startswith("a person with a happy expression looking ")
+    (face,) = FaceAnalyzer(DescribeConfig(face_gender=False, face_expression=False)).analyze(image)
+    assert face.age is not None and 20 <= face.age <= 60 and face.gender is None and face.expression is None
+    assert "-year-old person looking " in face.text and "expression" not in face.text
+
+
+def test_cli_describes_tiny_images_and_honours_the_privacy_settings(tmp_path: Path) -> None:
+    from skimage import data
+    from typer.testing import CliRunner
+
+    from streams.cli import build_app
+
+    paths = [tmp_path / "8.png", tmp_path / "1.png", tmp_path / "astronaut.png"]
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(paths[0])
+    Image.new("RGB", (1, 1), (200, 30, 30)).save(paths[1])
+    Image.fromarray(data.astronaut()).save(paths[2])
+    off = {"ADSENT_FACE_EXPRESSION": "false", "ADSENT_FACE_AGE": "false", "ADSENT_FACE_GENDER": "false"}
+    result = CliRunner().invoke(build_app(), ["describe", *map(str, paths)], env=off)
+    assert result.exit_code == 0, result.output
+    faces = [line for line in result.stdout.splitlines() if line.strip().startswith("face ")]
+    assert len(faces) == 1 and ": a person looking " in faces[0]  # no age, gender or expression
+    assert "woman" not in result.stdout and "year-old" not in result.stdout

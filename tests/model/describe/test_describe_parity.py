@@ -75,3 +75,45 @@ def test_a_model_carries_its_record_through_save_and_load(tmp_path: Path) -> Non
     loaded = AdSentimentModel.from_pretrained(tmp_path / "ckpt", device="cpu")
     assert loaded.describe_record == model.describe_record
     assert (loaded.describer.config.ocr_engine, loaded.describer.config.max_faces) == ("tesseract", 1)
+
+
+@pytest.mark.parametrize("attribute", ["face_expression", "face_age", "face_gender"])
+def test_switching_a_face_attribute_off_needs_no_override_but_warns(
+        tmp_path: Path, attribute: str, caplog: pytest.LogCaptureFixture) -> None:
+    directory = checkpoint_trained_with(tmp_path)  # every attribute on
+    with caplog.at_level("WARNING", logger="model.describe.parity"):
+        config, overridden = serving_describe_config(Settings(state_dir=tmp_path, **{attribute: False}), directory)
+    assert getattr(config, attribute) is False and overridden == {}
+    assert attribute in caplog.text and "trained" in caplog.text
+
+
+def test_switching_on_a_face_attribute_the_model_was_trained_without_refuses(tmp_path: Path) -> None:
+    directory = checkpoint_trained_with(tmp_path, face_gender=False)
+    assert serving_describe_config(Settings(state_dir=tmp_path), directory)[0].face_gender is False  # silent: record
+    settings = Settings(state_dir=tmp_path, face_gender=True)
+    with pytest.raises(DescribeMismatchError, match="ADSENT_FACE_GENDER is True, the model was trained with False"):
+        serving_describe_config(settings, directory)
+    config, overridden = serving_describe_config(settings.model_copy(update={"describe_override": True}), directory)
+    assert config.face_gender is True and overridden == {"face_gender": (False, True)}
+
+
+def test_a_record_from_before_separate_face_attributes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    record = {k: v for k, v in describe_record(DescribeConfig()).items() if not k.startswith("face_")}
+    (tmp_path / DESCRIBE_RECORD).write_text(json.dumps({**record, "age_gender": False}))
+    config, _ = serving_describe_config(Settings(state_dir=tmp_path), tmp_path)
+    assert (config.face_expression, config.face_age, config.face_gender) == (True, False, False)
+    (tmp_path / DESCRIBE_RECORD).write_text(json.dumps({**record, "age_gender": True}))
+    with caplog.at_level("WARNING", logger="model.describe.parity"):
+        config, _ = serving_describe_config(Settings(state_dir=tmp_path, face_age=False), tmp_path)
+    assert config.face_age is False and "face_age" in caplog.text
+
+
+def test_intake_and_privacy_settings_reach_the_describe_config(tmp_path: Path) -> None:
+    defaults = DescribeConfig.from_settings(Settings(state_dir=tmp_path, device="cpu"))
+    for name in ("formats", "max_image_decoded_bytes", "face_expression", "face_age", "face_gender"):
+        assert getattr(defaults, name) == getattr(DescribeConfig(), name), name  # one default, two places
+    assert "TIFF" not in defaults.formats
+    chosen = DescribeConfig.from_settings(Settings(state_dir=tmp_path, device="cpu", image_formats=("PNG", "TIFF"),
+                                                   max_image_decoded_bytes=1234, face_age=False))
+    assert (chosen.formats, chosen.max_image_decoded_bytes, chosen.face_age) == (("PNG", "TIFF"), 1234, False)
+    assert "max_image_decoded_bytes" not in describe_record(chosen) and "formats" not in describe_record(chosen)
