@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+
+#: What every error code looks like (metric labels, ``DeadLetter.code``, ``deadletters replay --code``).
+CODE_PATTERN = r"^[a-z0-9_]+$"
+CODE_MAX_LENGTH = 64
+#: The code of an error whose own code has no letter or digit to keep.
+UNNAMED_CODE = "unnamed_error"
 
 
 class ErrorCode(str, Enum):
@@ -24,6 +31,21 @@ class ErrorCode(str, Enum):
     URI_NOT_ALLOWED = "uri_not_allowed"
     UNKNOWN_SCHEMA_VERSION = "unknown_schema_version"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+
+
+def stable_code(code: object) -> str:
+    """``code`` as the plain text dashboards and dead letters key on.
+
+    An Enum gives its value (``str()`` of a str-Enum is ``'ModelErrorCode.BAD_INPUT'``); any other
+    text is lower-cased, each run of characters outside ``[a-z0-9_]`` becomes ``_`` and the result
+    is cut to :data:`CODE_MAX_LENGTH`, so it always matches :data:`CODE_PATTERN`.
+    """
+    text = str(code.value if isinstance(code, Enum) else code)
+    if len(text) <= CODE_MAX_LENGTH and re.fullmatch(CODE_PATTERN, text):
+        return text
+    cleaned = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")[:CODE_MAX_LENGTH].rstrip("_")
+    return cleaned or UNNAMED_CODE
 
 
 class SchemaError(ValueError):

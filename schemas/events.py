@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -24,6 +25,7 @@ from schemas.base import (
     utc_now,
 )
 from schemas.description import Description
+from schemas.errors import CODE_MAX_LENGTH, CODE_PATTERN
 
 
 class ImageRef(Record):
@@ -74,6 +76,22 @@ class AdUploaded(StableEvent):
     uploaded_at: AwareDatetime = Field(default_factory=utc_now)
     metadata: dict[str, str] = Field(default_factory=dict, max_length=32,
                                      description="Free string metadata, at most 32 keys")
+
+    @field_validator("uploaded_at")
+    @classmethod
+    def _plausible_upload_time(cls, value: datetime, info: ValidationInfo) -> datetime:
+        """Refuse times too far ahead or too old: they would distort the latency metrics."""
+        policy = policy_of(info)
+        if value.tzinfo is None:  # refused by AwareDatetime
+            return value
+        ahead_s = round((value - utc_now()).total_seconds())
+        if policy.max_upload_future_s is not None and ahead_s > policy.max_upload_future_s:
+            raise PydanticCustomError("timestamp_out_of_range", "uploaded_at is {seconds} s in the future; the cap "
+                                      "is {cap} s", {"seconds": ahead_s, "cap": round(policy.max_upload_future_s)})
+        if policy.max_upload_age_s is not None and -ahead_s > policy.max_upload_age_s:
+            raise PydanticCustomError("timestamp_out_of_range", "uploaded_at is {seconds} s old; the cap is {cap} s",
+                                      {"seconds": -ahead_s, "cap": round(policy.max_upload_age_s)})
+        return value
 
     @field_validator("metadata")
     @classmethod
@@ -134,10 +152,14 @@ class AdDescribed(Event):
 
 
 class FeatureTensor(Record):
-    """A small dense tensor carried in an event: little-endian bytes, shape and dtype."""
+    """A small dense tensor carried in an event: little-endian bytes, shape and dtype.
+
+    Every dimension is at least 1 and their product times the item size is the length of ``data``.
+    """
 
     dtype: str = Field(pattern=r"^(float16|float32)$")
-    shape: tuple[int, ...] = Field(min_length=1, max_length=4)
+    shape: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1, max_length=4,
+                                                           description="Dimensions, each at least 1")
     data: Base64Bytes = Field(max_length=4 * 1024 * 1024)
 
     @model_validator(mode="after")
@@ -218,15 +240,22 @@ class SourceRef(Record):
     offset: int = Field(ge=0)
 
 
+DEAD_LETTER_AD_ID_MAX = 256
+DEAD_LETTER_MESSAGE_MAX = 4096
+DEAD_LETTER_EXCEPTION_TYPE_MAX = 256
+
+
 class DeadLetter(StableEvent):
     """An ad that could not be processed. Topic ``ads.deadletter``; nothing is dropped silently."""
 
-    ad_id: str | None = Field(None, max_length=256, description="The ad id when it could be read")
+    ad_id: str | None = Field(None, max_length=DEAD_LETTER_AD_ID_MAX, description="The ad id when it could be read")
     stage: StageName
-    code: str = Field(max_length=64, pattern=r"^[a-z0-9_]+$", description="Stable error code")
-    message: str = Field(max_length=4096)
-    exception_type: str = Field(max_length=256)
+    code: str = Field(max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN, description="Stable error code")
+    message: str = Field(max_length=DEAD_LETTER_MESSAGE_MAX)
+    exception_type: str = Field(max_length=DEAD_LETTER_EXCEPTION_TYPE_MAX)
     failed_at: datetime = Field(default_factory=utc_now)
     attempts: int = Field(1, ge=1)
     payload: Base64Bytes | None = Field(None, description="The original message value (base64 in JSON)")
     source: SourceRef | None = None
+    replays: int = Field(0, ge=0, description="How often this ad had been sent back to this stage by a replay "
+                                              "before this failure")

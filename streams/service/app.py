@@ -22,6 +22,7 @@ from schemas.pipeline import PIPELINE, in_order
 from schemas.settings import Settings
 from streams.service.fetch_backoff import install_empty_fetch_backoff
 from streams.service.health import Health
+from streams.service.letters import replays_of
 from streams.service.kafka_config import bootstrap_servers, client_options, ssl_context
 from streams.service.metrics import Metrics
 from streams.service.stages import Emitted, Failed, InRecord, Result, Stage
@@ -125,7 +126,8 @@ def records_of(events: Sequence[Any]) -> list[InRecord]:
         value = message.value if isinstance(message.value, (bytes, bytearray)) else bytes(message.value or b"")
         records.append(InRecord(value=bytes(value), key=message.key,
                                 source=SourceRef(topic=message.topic, partition=message.partition,
-                                                 offset=max(message.offset, 0))))
+                                                 offset=max(message.offset, 0)),
+                                replays=replays_of(message.headers)))
     return records
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from schemas.errors import stable_code
+
 
 class StageError(Exception):
     """One ad failed in a stage. ``code`` is stable (it labels metrics and dead letters)."""
 
     def __init__(self, code: str, message: str, *, transient: bool = False, exception_type: str | None = None) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = stable_code(code)  # a plain [a-z0-9_] string, whatever the caller passed
         self.message = message
         self.transient = transient
         #: The class name of the original exception, for the dead letter.

@@ -22,11 +22,10 @@ from schemas import (AdDescribed, AdFeatures, AdHeader, AdSentiment, AdUploaded,
 from schemas.base import StageName
 from schemas.settings import Settings
 from streams.service.errors import StageError, classify_exception
+from streams.service.letters import dead_letter
 from streams.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
-
-DEAD_LETTER_OVERHEAD_BYTES = 16 * 1024  # a dead letter's fields besides the payload, generously
 
 In = TypeVar("In", bound=BaseModel)
 Prepared = TypeVar("Prepared")
@@ -39,6 +38,7 @@ class InRecord:
     value: bytes
     key: bytes | None = None
     source: SourceRef | None = None
+    replays: int = 0  # how often replay sent this message back (the adsent-replays header)
 
 
 @dataclass(frozen=True)
@@ -180,17 +180,16 @@ class Stage(ABC, Generic[In, Prepared]):
         raise AssertionError("unreachable")
 
     def _failed(self, record: InRecord, event: BaseModel | None, error: StageError, attempts: int) -> Failed:
-        self.metrics.messages_failed.labels(self.name, error.code).inc()
-        ad_id = self.ad_id_of(event) if event is not None else _key_text(record.key)
-        log.warning("%s: ad %s dead-lettered: [%s] %s", self.name, ad_id, error.code, error.message)
-        # The payload rides along base64-encoded (4/3 of its size); one too large for the dead-letter
-        # message is left out, and the source reference still points at the original.
-        fits = len(record.value) * 4 // 3 + DEAD_LETTER_OVERHEAD_BYTES <= self.settings.kafka_max_message_bytes
-        letter = DeadLetter(
-            ad_id=ad_id, stage=self.name, code=error.code, message=error.message[:4096],
-            exception_type=error.exception_type, attempts=attempts,
-            payload=record.value if fits else None, source=record.source)
-        return Failed(letter, encode(letter))
+        # The payload rides along unless the encoded letter would be too large for Kafka; then it is
+        # left out (the source reference still points at the original) and the message is cut.
+        letter, value = dead_letter(
+            self.settings.kafka_max_message_bytes, ad_id=self.ad_id_of(event) if event is not None
+            else _key_text(record.key), stage=self.name, code=error.code, message=error.message,
+            exception_type=error.exception_type, attempts=attempts, payload=record.value, source=record.source,
+            replays=record.replays)
+        self.metrics.messages_failed.labels(self.name, letter.code).inc()
+        log.warning("%s: ad %s dead-lettered: [%s] %s", self.name, letter.ad_id, letter.code, letter.message)
+        return Failed(letter, value)
 
     def _timed(self, step: str):
         return _StepTimer(self.metrics, self.name, step)

@@ -14,13 +14,22 @@ class TopicsMissingError(RuntimeError):
     """Topics adsent needs do not exist and creating them is turned off."""
 
 
+def topic_config(settings: Settings, topic: str) -> dict[str, str]:
+    """The configuration adsent gives a topic it creates: the message size limit, and on the
+    dead-letter topic (whose letters keep the failed message, images included) a retention time."""
+    config = {"max.message.bytes": str(settings.kafka_max_message_bytes)}
+    if topic == settings.topic_deadletter:
+        config["retention.ms"] = str(settings.deadletter_retention_hours * 3_600_000)
+    return config
+
+
 def ensure_topics(settings: Settings) -> dict[str, str]:
     """Create every topic adsent uses; topics that exist are left alone.
 
     With ``kafka_create_topics`` off, only checks that they exist (raises :class:`TopicsMissingError`).
 
     Returns ``topic -> "created" | "exists"``. A topic that exists with fewer partitions than
-    configured is reported in the log, never shrunk or silently grown.
+    configured is reported in the log, never shrunk or silently grown; its configuration is left alone.
     """
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
@@ -31,8 +40,8 @@ def ensure_topics(settings: Settings) -> dict[str, str]:
     try:
         existing = set(admin.list_topics())
         outcome: dict[str, str] = {name: "exists" for name in wanted if name in existing}
-        topic_config = {"max.message.bytes": str(settings.kafka_max_message_bytes)}
-        missing = [NewTopic(name, partitions, settings.kafka_replication_factor, topic_configs=topic_config)
+        missing = [NewTopic(name, partitions, settings.kafka_replication_factor,
+                            topic_configs=topic_config(settings, name))
                    for name, partitions in wanted.items() if name not in existing]
         if missing and not settings.kafka_create_topics:
             raise TopicsMissingError(

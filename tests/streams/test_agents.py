@@ -62,3 +62,13 @@ def test_consumer_group_is_per_stage_set(tmp_path) -> None:
     settings = Settings(state_dir=tmp_path)
     assert app_id(settings, ["classify", "describe"]) == "adsent-describe-classify"
     assert app_id(settings, ["features"]) == "adsent-features"
+
+
+def test_records_of_reads_the_replay_count_header() -> None:
+    from types import SimpleNamespace
+
+    from streams.service.app import records_of
+
+    message = SimpleNamespace(value=b"{}", key=b"k", topic="ads.uploaded", partition=0, offset=3,
+                              headers=[("adsent-replays", b"2")])
+    assert records_of([SimpleNamespace(message=message)])[0].replays == 2

@@ -112,3 +112,81 @@ def test_the_features_stage_reads_the_described_bytes_and_fetches_nothing(tmp_pa
         image=info, caption="", ocr=OcrResult(engine="none", text=""), visual_context=""))
     stage = FeaturesStage(Settings(state_dir=tmp_path, device="cpu"), Metrics(), extractor=object())
     assert stage.prepare(event).size == (600, 400)
+
+
+class FailingStage(UppercaseStage):
+    """Fails the prepare step of each ad whose copy is a key of ``errors`` with that exception."""
+
+    def __init__(self, settings, metrics, errors: dict[str, Exception]) -> None:
+        super().__init__(settings, metrics)
+        self.errors = errors
+
+    def prepare(self, event: AdUploaded) -> str:
+        if event.text in self.errors:
+            raise self.errors[event.text]
+        return super().prepare(event)
+
+
+def fitted(result: Failed, limit: int):
+    """The letter as the dead-letter topic would get it: within the limit and readable."""
+    from schemas import DeadLetter, decode
+
+    assert isinstance(result, Failed)
+    assert len(result.value) <= limit, f"a {len(result.value)}-byte dead letter exceeds {limit}"
+    assert decode(result.value, DeadLetter) == result.dead_letter
+    return result.dead_letter
+
+
+def test_a_6_mb_upload_failing_on_a_control_character_host_gets_a_dead_letter_that_fits(stage_settings) -> None:
+    """JSON escapes a control character as six bytes: a message of them once pushed the letter over the limit."""
+    from streams.service.errors import StageError
+    from streams.service.metrics import Metrics
+
+    uri = "https://" + "\x01" * 2020 + "/ad.jpg"
+    refused = StageError("fetch_refused", f"{uri}: host '{uri[8:-7]}' does not resolve")
+    image = bytes(range(256)) * 18_395  # 4.7 MB: the upload is about 6.28 MB, base64 in JSON
+    big = InRecord(encode(AdUploaded(ad_id="big", image=ImageRef(data=image), text="host")), b"big",
+                   SourceRef(topic="ads.uploaded", partition=0, offset=9))
+    assert 6_270_000 < len(big.value) < 6_280_000
+    stage = FailingStage(stage_settings, Metrics(), {"host": refused})
+    letter = fitted(stage.run([big])[0], stage_settings.kafka_max_message_bytes)
+    assert letter.payload is None and letter.source.offset == 9  # the payload cannot ride along
+    assert letter.message == refused.message and letter.code == "fetch_refused"
+
+
+def test_the_message_is_cut_by_its_escaped_length_when_even_that_is_too_long(stage_settings) -> None:
+    from streams.service.errors import StageError
+    from streams.service.metrics import Metrics
+
+    message = "\x02" * 4000
+    settings = stage_settings.model_copy(update={"kafka_max_message_bytes": 2048})
+    stage = FailingStage(settings, Metrics(), {"control": StageError("fetch_refused", message)})
+    letter = fitted(stage.run([record("c", "control")])[0], 2048)
+    assert letter.payload is None and 0 < len(letter.message) < 300 and message.startswith(letter.message)
+
+
+def test_codes_are_plain_stable_text_in_dead_letters_and_metric_labels(stage_settings) -> None:
+    """A str-Enum code used to label metrics 'ModelErrorCode.BAD_INPUT'; an odd code broke the letter."""
+    from model.fusion.errors import ModelError, ModelErrorCode
+    from streams.service.errors import StageError
+    from streams.service.metrics import Metrics
+
+    class ConnectionReset(OSError):
+        code = "ECONNRESET"
+
+    errors = {"enum": ModelError(ModelErrorCode.BAD_INPUT, "no tokenizer"), "upper": ConnectionReset("reset"),
+              "odd": StageError("Weird code/ü!", "odd")}
+    stage = FailingStage(stage_settings, Metrics(), errors)
+    results = stage.run([record(f"ad-{text}", text) for text in errors])
+    assert [fitted(r, stage_settings.kafka_max_message_bytes).code for r in results] == [
+        "bad_input", "econnreset", "weird_code"]
+    for code in ("bad_input", "econnreset", "weird_code"):
+        assert sample(stage, "adsent_stage_messages_failed_total", code=code) == 1
+    labels = {s.labels["code"] for m in stage.metrics.registry.collect() for s in m.samples if "code" in s.labels}
+    assert labels == {"bad_input", "econnreset", "weird_code"}
+
+
+def test_a_dead_letter_carries_the_replay_count_of_its_record(uppercase_stage: UppercaseStage) -> None:
+    replayed = InRecord(record("b", "bad image").value, b"b", replays=2)
+    assert uppercase_stage.run([replayed])[0].dead_letter.replays == 2
+    assert uppercase_stage.run([record("b", "bad image")])[0].dead_letter.replays == 0
