@@ -257,3 +257,231 @@ def test_merge_runs_keeps_the_median_rate_and_the_measured_loads():
     assert merged["throughput_ads_per_s"] == 4.0 and merged["bursts_ads_per_s"] == [4.0, 5.0, 3.0]
     assert merged["cpu"]["cpu_seconds_per_ad"]["broker"] == pytest.approx(0.02)
     assert merged["loads"] == [load] and merged["peak_rss_mb"] == [1500.0] and "profile" not in merged
+
+
+# The soak: growth verdicts, windows, accounting, its command. One short real soak (slow, integration).
+
+def series(slope_per_min: float, noise: float = 0.0, start: float = 100.0, minutes: float = 10.0,
+           interval_s: float = 10.0) -> tuple[list[float], list[float]]:
+    import random
+
+    rng = random.Random(7)
+    times = [interval_s * k for k in range(1, int(minutes * 60 / interval_s) + 1)]
+    return times, [start + slope_per_min * t / 60 + rng.gauss(0.0, noise) for t in times]
+
+
+def test_slope_per_min_is_the_least_squares_slope():
+    from streams.bench.growth import slope_per_min
+
+    assert slope_per_min([0.0, 60.0, 120.0], [5.0, 7.0, 9.0]) == pytest.approx(2.0)
+    assert slope_per_min([0.0, 30.0, 60.0, 90.0], [0.0, 10.0, 0.0, 10.0]) == pytest.approx(4.0)
+    with pytest.raises(ValueError):
+        slope_per_min([1.0, 1.0], [1.0, 2.0])
+
+
+def test_flat_series_are_steady_and_growing_ones_are_not():
+    from streams.bench.growth import lag_growth, rss_growth
+
+    flat_t, flat = series(0.0, start=3.0)
+    lag = lag_growth(flat_t, flat, 300.0, max_slope_per_min=10.0, max_final=50.0)
+    assert not lag.grows and lag.slope_per_min == pytest.approx(0.0) and lag.points == 31
+    grow_t, grow = series(30.0, start=0.0)  # 30 msgs/min: 300 by the end
+    lag = lag_growth(grow_t, grow, 300.0, max_slope_per_min=10.0, max_final=50.0)
+    assert lag.grows and lag.slope_per_min == pytest.approx(30.0) and "KEEPS GROWING" in lag.text()
+    leak_t, leak = series(5.0, noise=2.0, start=1500.0)  # 5 MB/min: a leak
+    assert rss_growth(leak_t, leak, 300.0, max_slope_per_min=2.0, max_rise_mb=10.0).grows
+
+
+def test_noisy_flat_series_and_small_rises_pass():
+    from streams.bench.growth import lag_growth, rss_growth
+
+    t, rss = series(0.0, noise=8.0, start=1500.0)  # allocator noise of +-8 MB around a flat line
+    assert not rss_growth(t, rss, 300.0, max_slope_per_min=2.0, max_rise_mb=10.0).grows
+    t, lag = series(0.0, noise=5.0, start=20.0)
+    assert not lag_growth(t, [max(v, 0.0) for v in lag], 300.0, max_slope_per_min=10.0, max_final=50.0).grows
+    # a steep slope that stays small in absolute terms: a short run's noise, not a leak
+    short_t, short = [60.0, 70.0, 80.0, 90.0], [1500.0, 1501.0, 1502.0, 1503.0]
+    growth = rss_growth(short_t, short, 60.0, max_slope_per_min=2.0, max_rise_mb=10.0)
+    assert growth.slope_per_min == pytest.approx(6.0) and growth.level == pytest.approx(3.0) and not growth.grows
+    # lag growing fast but still low at the end is not a failure either
+    assert not lag_growth([0, 60, 120], [0, 12, 24], 0.0, max_slope_per_min=10.0, max_final=50.0).grows
+
+
+def test_growth_is_judged_after_the_warm_up_on_samples_with_values():
+    from streams.bench.growth import lag_growth
+
+    times = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    warm_up_spike = [500.0, 400.0, 3.0, 4.0, None, 3.0]
+    growth = lag_growth(times, warm_up_spike, 30.0, max_slope_per_min=10.0, max_final=50.0)
+    assert growth.points == 3 and not growth.grows and growth.level == 3.0
+    too_few = lag_growth(times, warm_up_spike, 55.0, max_slope_per_min=10.0, max_final=50.0)
+    assert too_few.slope_per_min is None and not too_few.grows and "too few" in too_few.text()
+
+
+def test_window_latency_takes_the_results_of_its_window():
+    from streams.bench.soak_sample import window_latency
+
+    arrivals = {"a": 1.0, "b": 2.0, "c": 2.5, "d": 4.0}
+    latencies = {"a": 9.0, "b": 0.2, "c": 0.4, "d": 9.0}
+    window = window_latency(arrivals, latencies, 1.0, 3.0)  # (1, 3]: a is the last window's
+    assert window["window_results"] == 2 and window["latency_p50_s"] == pytest.approx(0.3)
+    assert window["latency_p99_s"] == pytest.approx(0.398)
+    empty = window_latency(arrivals, latencies, 4.0, 5.0)
+    assert empty == {"window_results": 0, "latency_p50_s": None, "latency_p95_s": None, "latency_p99_s": None}
+
+
+def test_lag_is_end_minus_committed_per_topic():
+    from kafka import TopicPartition
+
+    from streams.bench.soak_sample import rss_mb, total_lag
+
+    up0, up1, desc0 = TopicPartition("up", 0), TopicPartition("up", 1), TopicPartition("desc", 0)
+    ends = {up0: 10, up1: 5, desc0: 7}
+    assert total_lag(ends, {up0: 8, up1: -1, desc0: 9}) == {"up": 7, "desc": 0}  # no commit yet: from 0
+    import os
+
+    assert rss_mb(os.getpid()) > 0 and rss_mb(None) is None
+
+
+def test_accounting_names_dead_letters_and_missing_ads():
+    from streams.bench.soak_report import accounting
+
+    counts = accounting(["a", "b", "c", "d"], {"a": 1.0, "b": 2.0}, {"b": "timeout", "c": "image_corrupt"})
+    assert counts == {"published": 4, "results": 2, "dead_letters": 1, "dead_letter_codes": {"image_corrupt": 1},
+                      "missing": 1, "missing_ids": ["d"]}
+
+
+def soak_samples(lags: list[float], rss: list[float], interval_s: float = 10.0) -> list[dict]:
+    rows = [{"t_s": interval_s * (k + 1), "phase": "load", "published": k, "results": k, "dead_letters": 0,
+             "results_per_s": 1.0, "lag": lag, "rss_mb": mb, "broker_rss_mb": None, "latency_p50_s": 0.4,
+             "latency_p95_s": 0.5, "latency_p99_s": 0.6} for k, (lag, mb) in enumerate(zip(lags, rss))]
+    return rows + [dict(rows[-1], t_s=rows[-1]["t_s"] + 5, phase="drain", lag=10_000.0, rss_mb=9_000.0)]
+
+
+def test_verdict_passes_a_steady_soak_and_fails_on_growth_or_missing_ads():
+    from streams.bench.soak_config import SoakConfig
+    from streams.bench.soak_report import verdict
+
+    config = SoakConfig(duration_s=100.0, interval_s=10.0)
+    complete = {"published": 10, "missing": 0}
+    steady = verdict(soak_samples([3.0] * 10, [1500.0] * 10), config, complete, [])
+    assert steady["passed"] and not steady["failures"]  # the drain row's spike is not judged
+    growing = verdict(soak_samples([10.0 * k for k in range(10)], [1500.0] * 10), config, complete, [])
+    assert not growing["passed"] and growing["failures"] == ["consumer lag keeps growing"]
+    missing = verdict(soak_samples([3.0] * 10, [1500.0] * 10), config, {"published": 10, "missing": 2}, [])
+    assert missing["failures"] == ["2 of 10 ads had neither a result nor a dead letter"]
+    assert not verdict(soak_samples([3.0] * 10, [1500.0] * 10), config, complete, ["worker exited"])["passed"]
+
+
+def test_soak_config_bounds_the_ads_and_refuses_unjudgeable_runs():
+    from streams.bench.soak_config import SoakConfig
+
+    config = SoakConfig(duration_s=120.0, interval_s=10.0)
+    assert config.ads(2.0) == 240 and config.judge_from_s == 60.0
+    config.check(2.0)
+    with pytest.raises(BenchError, match="only 1 samples"):
+        SoakConfig(duration_s=50.0, interval_s=20.0).check(2.0)
+    with pytest.raises(BenchError, match="positive"):
+        config.check(0.0)
+
+
+def test_soak_rate_comes_from_the_bench_result(tmp_path):
+    import json
+
+    from streams.bench.soak_config import bench_rate
+
+    result = tmp_path / "result.json"
+    with pytest.raises(BenchError, match="no bench result"):
+        bench_rate(result)
+    result.write_text(json.dumps({"pipeline": {"throughput_ads_per_s": 4.9, "throughput_by_workers": {"1": 4.5,
+                                                                                                        "2": 4.9}}}))
+    assert bench_rate(result) == 4.5
+    result.write_text(json.dumps({"pipeline": {}}))
+    with pytest.raises(BenchError, match="no end-to-end rate"):
+        bench_rate(result)
+
+
+def test_paced_ads_are_made_as_taken_and_stop_early():
+    from streams.bench.soak import PacedAds
+
+    paced = PacedAds(5, "soak", [(b"x", "copy")])
+    taken = []
+    for ad in paced:
+        taken.append(ad.ad_id)
+        if len(taken) == 3:
+            paced.stop()
+    assert len(paced) == 5 and taken == paced.ids == ["soak-00000", "soak-00001", "soak-00002"]
+
+
+def test_a_sample_counts_results_so_far_and_the_window_since_the_last_sample():
+    import os
+    import time
+    from types import SimpleNamespace
+
+    from streams.bench.soak import PacedAds, Sampler
+
+    paced = PacedAds(4, "soak", [(b"x", "copy")])
+    list(paced)
+    t0 = time.monotonic() - 10.0
+    collector = SimpleNamespace(arrivals={"soakwarm-00000": t0 - 1, "soak-00000": t0 + 1, "soak-00001": t0 + 2},
+                                latencies={"soakwarm-00000": 5.0, "soak-00000": 0.5, "soak-00001": 0.7},
+                                dead={"soak-00002": "timeout"})
+    sampler = Sampler(collector, SimpleNamespace(read=lambda: {"up": 2, "desc": 1}), paced, os.getpid(), None, t0)
+    row = sampler.sample("load")
+    assert row["published"] == 4 and row["results"] == 2 and row["dead_letters"] == 1 and row["lag"] == 3
+    assert row["window_results"] == 2 and row["latency_p50_s"] == pytest.approx(0.6) and row["rss_mb"] > 0
+    collector.arrivals["soak-00003"] = time.monotonic()
+    collector.latencies["soak-00003"] = 0.9
+    later = sampler.sample("drain")
+    assert later["results"] == 3 and later["window_results"] == 1 and sampler.accounted()
+
+
+def test_soak_report_and_summary():
+    from streams.bench.soak_config import SoakConfig
+    from streams.bench.soak_report import render as render_soak
+    from streams.bench.soak_report import summary_lines, verdict
+
+    config = SoakConfig(duration_s=100.0, interval_s=10.0)
+    samples = soak_samples([3.0] * 10, [1500.0] * 10)
+    ads = {"published": 10, "results": 9, "dead_letters": 1, "dead_letter_codes": {"timeout": 1}, "missing": 0,
+           "missing_ids": []}
+    result = {"command": "adsent bench soak --rate 1", "model": "checkpoint x", "config": {"duration_s": 100.0},
+              "rate": {"target_ads_per_s": 1.0, "achieved_ads_per_s": 0.99, "source": "--rate"}, "ads": ads,
+              "latency": {"all": {"latency_p50_s": 0.4, "latency_p95_s": 0.5, "latency_p99_s": 0.6}, "judged": {}},
+              "worker_peak_rss_mb": 1510.0, "samples": samples, "verdict": verdict(samples, config, ads, [])}
+    lines = summary_lines(result)
+    assert lines[0].startswith("soak PASSED: 100 s at 0.99 ads/s (target 1, --rate)")
+    assert "dead-lettered 1 (timeout 1), missing 0" in lines[1] and "all 0.4 / 0.5 / 0.6 s" in lines[2]
+    text = render_soak(result)
+    assert "adsent bench soak --rate 1" in text and "| 100 | load | 9 | 9 | 0 | 1 | 3 | 1,500 |" in text
+
+
+def test_soak_command_needs_a_bench_result_or_a_rate(tmp_path):
+    from typer.testing import CliRunner
+
+    from streams.cli import build_app
+
+    app = build_app()
+    assert "soak" in CliRunner().invoke(app, ["bench", "--help"]).output
+    result = CliRunner().invoke(app, ["bench", "soak", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "no bench result" in result.output
+    result = CliRunner().invoke(app, ["bench", "soak", "--rate", "1", "--duration", "20", "--interval", "10"])
+    assert result.exit_code == 1 and "only 1 samples" in result.output  # refused before anything starts
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_short_soak_accounts_for_every_ad(tmp_path):
+    from streams.bench.soak import run_soak
+    from streams.bench.soak_config import SoakConfig
+
+    config = SoakConfig(duration_s=16.0, interval_s=2.0, drain_timeout_s=60.0)
+    lines: list[str] = []
+    result = run_soak(Settings(allow_untrained_model=True), config, rate=1.0, work=tmp_path, echo=lines.append)
+    assert result["ads"]["published"] == 16 and result["ads"]["missing"] == 0
+    assert result["ads"]["results"] + result["ads"]["dead_letters"] == 16
+    load = [s for s in result["samples"] if s["phase"] == "load"]
+    assert len(load) >= 6 and all(s["rss_mb"] and s["lag"] is not None for s in load)
+    assert result["latency"]["all"]["latency_p50_s"] > 0 and result["verdict"]["lag"]["slope_per_min"] is not None
+    assert any(line.startswith("[") and "worker RSS" in line for line in lines)
+    assert (tmp_path / "soak-worker.log").exists()
