@@ -94,9 +94,29 @@ class Settings(BaseSettings):
                                "1 when running one worker per core).")
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         "at_least_once", description="at_least_once (outputs de-duplicated by ad_id) or exactly_once (Kafka transactions).")
-    dedupe_results: bool = Field(True, description="Keep a table of emitted ad ids so a redelivered ad yields one result.")
+    dedupe_results: bool = Field(
+        True, description="Keep a table of delivered results (ad id and a digest of image and copy) so a redelivered "
+                          "ad yields one result; a re-upload with a new image or copy gets a new one.")
+    dedupe_window_s: float = Field(
+        86_400.0, gt=0, description="How long the de-duplication table remembers an ad (its size: this times the rate).")
     max_attempts: int = Field(3, ge=1, description="Attempts on transient errors before dead-lettering.")
     retry_backoff_s: float = Field(0.5, ge=0, description="First retry delay; doubles each attempt.")
+
+    # --- Delivery --------------------------------------------------------------------------------
+    publish_retry_deadline_s: float = Field(
+        60.0, gt=0, description="How long a batch's failed sends are retried before the worker exits (code 75) "
+                                "without committing, so a restarted worker reads the batch again.")
+    shutdown_drain_s: float = Field(
+        30.0, gt=0, description="On SIGTERM, how long the batch in flight may take to be delivered before the worker "
+                                "exits without committing it (keep below the pod's termination grace period).")
+    stage_batch_deadline_s: float | None = Field(
+        None, gt=0, description="A stage in one batch longer than this fails /healthz. Unset: derived per stage "
+                                "from its batch size, attempts, backoff and the image fetch deadline.")
+    stage_ad_budget_s: float = Field(
+        10.0, gt=0, description="Compute time one ad may take in one stage attempt, for the derived batch deadline.")
+    kafka_dead_member_sweep: bool = Field(
+        True, description="With the embedded broker, which never expires members, remove group members whose "
+                          "worker process is gone (Kafka does this itself after session.timeout.ms).")
 
     # --- Models -----------------------------------------------------------------------------------
     device: Device = Field("auto", description="auto (CUDA when present), cpu or cuda.")
@@ -172,6 +192,8 @@ class Settings(BaseSettings):
     # --- Operations -------------------------------------------------------------------------------
     metrics_host: str = Field("127.0.0.1", description="Address of the /metrics, /healthz, /readyz server.")
     metrics_port: int = Field(9464, ge=0, le=65535, description="Port of that server (0: pick a free one).")
+    metrics_socket_timeout_s: float = Field(
+        10.0, gt=0, description="A client of that server that sends nothing for this long is disconnected.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.settings import Settings
+from streams.service.membership import process_alive
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class EmbeddedBroker:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        if not _alive(pid) or not _is_noida(pid):
+        if not process_alive(pid) or not _is_noida(pid):
             return None
         return pid
 
@@ -182,20 +183,6 @@ class EmbeddedBroker:
         return "\n".join(line for line in text[-lines:] if "GLIBC" not in line)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child counts as gone
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def _is_noida(pid: int) -> bool:
     """Guard against a recycled pid: only signal a process that is really noida-db."""
     try:
@@ -215,7 +202,7 @@ def _wait_for_exit(pid: int, timeout_s: float) -> bool:
         del _STARTED[pid]
         return True
     deadline = time.monotonic() + timeout_s
-    while _alive(pid):
+    while process_alive(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)

@@ -1,9 +1,10 @@
 """The Faust app: topics, one thin agent per stage, the result de-duplication table, lag metrics.
 
 Agents only move bytes: take a batch, run the stage's plain function in an executor (so the event
-loop keeps heartbeating through rebalances), send what it returns, and let Faust acknowledge the
-batch. Faust flushes the producer before it commits offsets, so an offset is committed only after
-the output or the dead letter of its message was written (at-least-once).
+loop keeps heartbeating through rebalances), send what it returns and wait for the broker's
+acknowledgements, and only then let Faust acknowledge the batch (:mod:`streams.service.delivery`
+says how failures and SIGTERM keep to that). An offset is committed only after the output or the
+dead letter of its message was written (at-least-once).
 """
 
 from __future__ import annotations
@@ -12,39 +13,28 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import faust
 
 from schemas import SourceRef
 from schemas.pipeline import PIPELINE, in_order
 from schemas.settings import Settings
+from streams.service.broker_watch import BrokerIncarnation, BrokerRestartGuard
+from streams.service.delivery import BatchDelivery, Deduplicator, Publisher, Route, batch_deadline_s
 from streams.service.fetch_backoff import install_empty_fetch_backoff
 from streams.service.health import Health
 from streams.service.letters import replays_of
 from streams.service.kafka_config import bootstrap_servers, client_options, ssl_context
+from streams.service.membership import DeadMemberSweeper, install_empty_assignment_rejoin, member_client_id
 from streams.service.metrics import Metrics
-from streams.service.stages import Emitted, Failed, InRecord, Result, Stage
+from streams.service.stages import InRecord, Stage
 
 log = logging.getLogger(__name__)
 
 LAG_INTERVAL_S = 5.0
 TICK_INTERVAL_S = 1.0
-
-
-class Publisher(Protocol):
-    async def send(self, topic: str, key: bytes | None, value: bytes) -> None: ...
-
-
-@dataclass(frozen=True)
-class Route:
-    """Where a stage reads and writes."""
-
-    source: str
-    sink: str
-    max_batch: int
-    max_wait_s: float
+BROKER_CHECK_INTERVAL_S = 0.5
 
 
 def routes(settings: Settings, on_gpu: bool = False) -> dict[str, Route]:
@@ -82,42 +72,6 @@ class FaustPublisher:
         await future
 
 
-class Deduplicator:
-    """Remembers emitted ad ids in a changelog-backed table (co-partitioned with the input)."""
-
-    def __init__(self, table: Any, metrics: Metrics, stage: str) -> None:
-        self.table = table
-        self.metrics = metrics
-        self.stage = stage
-
-    def seen(self, ad_id: str) -> bool:
-        if self.table.get(ad_id.encode()) is None:
-            return False
-        self.metrics.duplicates.labels(self.stage).inc()
-        return True
-
-    def remember(self, ad_id: str, emitted_at: str) -> None:
-        self.table[ad_id.encode()] = emitted_at.encode()
-
-
-async def publish_results(results: Sequence[Result], route: Route, settings: Settings, publisher: Publisher,
-                          dedupe: Deduplicator | None = None) -> None:
-    """Send each result to the sink or the dead-letter topic; every send is awaited."""
-    sends = []
-    for result in results:
-        if isinstance(result, Emitted):
-            if dedupe is not None and dedupe.seen(result.ad_id):
-                log.info("ad %s was already emitted; redelivery suppressed", result.ad_id)
-                continue
-            sends.append(publisher.send(route.sink, result.ad_id.encode(), result.value))
-            if dedupe is not None:
-                dedupe.remember(result.ad_id, getattr(result.event, "emitted_at").isoformat())
-        elif isinstance(result, Failed):
-            key = result.dead_letter.ad_id.encode() if result.dead_letter.ad_id else None
-            sends.append(publisher.send(settings.topic_deadletter, key, result.value))
-    await asyncio.gather(*sends)
-
-
 def records_of(events: Sequence[Any]) -> list[InRecord]:
     """Faust events -> plain records (raw value, key and where they came from)."""
     records = []
@@ -138,9 +92,11 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
     servers = [f"kafka://{server.strip()}" for server in bootstrap_servers(settings).split(",")]
     if settings.empty_fetch_backoff_s > 0:  # only where a broker answers empty fetches at once (the embedded one)
         install_empty_fetch_backoff(settings.empty_fetch_backoff_s)
+    install_empty_assignment_rejoin()
     app = faust.App(
         app_id(settings, names),
         broker=servers,
+        broker_client_id=member_client_id(settings),
         broker_credentials=_credentials(settings),
         key_serializer="raw",
         value_serializer="raw",
@@ -160,36 +116,57 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
     if "classify" in names and settings.dedupe_results:
         table = app.Table("emitted", default=None, partitions=settings.partitions_features, key_type=bytes,
                           value_type=bytes, use_partitioner=True,
-                          help="ad_id -> emitted_at of every AdSentiment sent")
-        dedupe = Deduplicator(table, metrics, "classify")
+                          help="ad_id -> digest of image and copy, and when its AdSentiment was delivered")
+        dedupe = Deduplicator(table, metrics, "classify", settings.dedupe_window_s)
     stage_routes = routes(settings, on_gpu(settings))
     for name in names:
         route = stage_routes[name]
-        _add_agent(app, name, stages[name], route, settings, sender, dedupe if name == "classify" else None)
-    _add_timers(app, settings, health, metrics, [stage_routes[name].source for name in names])
+        _add_agent(app, name, stages[name], route, settings, sender, health, dedupe if name == "classify" else None)
+    _add_timers(app, settings, health, metrics, [stage_routes[name].source for name in names], dedupe)
     return app
 
 
 def _add_agent(app: faust.App, name: str, stage: Stage, route: Route, settings: Settings,
-               publisher: Publisher, dedupe: Deduplicator | None) -> None:
+               publisher: Publisher, health: Health, dedupe: Deduplicator | None) -> None:
     topic = app.topic(route.source, key_serializer="raw", value_serializer="raw")
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adsent-{name}")
+    deadline_s = batch_deadline_s(settings, stage, route.max_batch)
+
+    async def run_stage(records: list[InRecord]) -> list:
+        return await asyncio.get_running_loop().run_in_executor(executor, stage.run, records)
+
+    delivery = BatchDelivery(stage, route, settings, publisher, run_stage, dedupe)
 
     async def agent(stream: faust.StreamT) -> None:
-        loop = asyncio.get_running_loop()
         async for events in stream.take_events(route.max_batch, within=route.max_wait_s):
-            records = records_of(events)
-            results = await loop.run_in_executor(executor, stage.run, records)
-            await publish_results(results, route, settings, publisher, dedupe)
+            with health.batch(name, deadline_s):
+                await delivery.deliver_or_drain(records_of(events))
 
     agent.__name__ = f"{name}_agent"
     app.agent(topic, name=f"adsent.{name}")(agent)
 
 
-def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Metrics, sources: list[str]) -> None:
+def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Metrics, sources: list[str],
+                dedupe: Deduplicator | None) -> None:
     @app.timer(TICK_INTERVAL_S)
     async def tick() -> None:
         health.tick()
+
+    if dedupe is not None:
+        @app.timer(min(settings.dedupe_window_s / 10, 3600.0))
+        async def expire_dedupe() -> None:
+            removed = dedupe.expire()
+            if removed:
+                log.info("de-duplication table: %d entries older than %.0f s removed", removed, dedupe.window_s)
+
+    if settings.uses_embedded_broker:
+        _watch_the_embedded_broker(app, BrokerRestartGuard(BrokerIncarnation(settings)))
+    if settings.uses_embedded_broker and settings.kafka_dead_member_sweep:
+        sweeper = DeadMemberSweeper(settings, app.conf.id)
+
+        @app.timer(LAG_INTERVAL_S)
+        async def sweep_dead_members() -> None:
+            await asyncio.get_running_loop().run_in_executor(None, sweeper.sweep)
 
     probe = BrokerProbe(settings)
     reported: set[tuple[str, str]] = set()  # lag series this worker exports: only partitions it holds now
@@ -212,6 +189,18 @@ def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Met
             if position is not None and tp in highwaters:
                 metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwaters[tp] - position, 0))
                 reported.add((tp.topic, str(tp.partition)))
+
+
+def _watch_the_embedded_broker(app: faust.App, guard: BrokerRestartGuard) -> None:
+    """Restart the worker once the embedded broker restarted (see :mod:`streams.service.broker_watch`):
+    checked often, and before the partitions of a new assignment are consumed."""
+    @app.timer(BROKER_CHECK_INTERVAL_S)
+    async def check_broker_incarnation() -> None:
+        guard.check()
+
+    @app.on_partitions_assigned.connect
+    async def check_before_consuming(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        guard.check()
 
 
 class BrokerProbe:

@@ -8,6 +8,7 @@ are retried with exponential backoff before they become dead letters.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -48,6 +49,7 @@ class Emitted:
     ad_id: str
     event: BaseModel
     value: bytes
+    digest: str | None = None  # what the ad consisted of, for de-duplicating results (see Stage.content_digest)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Stage(ABC, Generic[In, Prepared]):
 
     name: ClassVar[StageName]
     input_model: ClassVar[type[BaseModel]]
+    fetches: ClassVar[bool] = False  # whether prepare() downloads images (bounded by the fetch deadline)
 
     def __init__(self, settings: Settings, metrics: Metrics, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
@@ -94,6 +97,10 @@ class Stage(ABC, Generic[In, Prepared]):
 
     def warm_up(self) -> None:
         """Load models and run them once, so the first real batch is not slow."""
+
+    def content_digest(self, event: In) -> str | None:
+        """A digest of the ad's image and copy; results are de-duplicated per ad id and digest."""
+        return None
 
     @staticmethod
     def ad_id_of(event: BaseModel) -> str:
@@ -136,7 +143,8 @@ class Stage(ABC, Generic[In, Prepared]):
                 except Exception as exc:  # noqa: BLE001 - a bad output becomes a dead letter, never a crash
                     results[item.index] = self._failed(item.record, item.event, classify_exception(exc), 1)
                     continue
-                results[item.index] = Emitted(self.ad_id_of(item.event), event, value)
+                results[item.index] = Emitted(self.ad_id_of(item.event), event, value,
+                                              self.content_digest(item.event))
                 self.metrics.messages_out.labels(self.name).inc()
         assert all(result is not None for result in results), "every record must end as a result"
         return results  # type: ignore[return-value]
@@ -179,6 +187,10 @@ class Stage(ABC, Generic[In, Prepared]):
                 self._sleep(delay)
         raise AssertionError("unreachable")
 
+    def fail_all(self, records: Sequence[InRecord], error: StageError) -> list[Result]:
+        """Every record as a dead letter with ``error`` (when the engine itself failed)."""
+        return [self._failed(record, None, error, attempts=1) for record in records]
+
     def _failed(self, record: InRecord, event: BaseModel | None, error: StageError, attempts: int) -> Failed:
         # The payload rides along unless the encoded letter would be too large for Kafka; then it is
         # left out (the source reference still points at the original) and the message is cut.
@@ -204,6 +216,11 @@ class _StepTimer:
 
     def __exit__(self, *exc: object) -> None:
         self.histogram.observe(time.perf_counter() - self.started)
+
+
+def content_digest(*parts: str) -> str:
+    """A short, stable digest of what an ad consisted of (its image hash and copy)."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 def _key_text(key: bytes | None) -> str | None:
@@ -245,6 +262,7 @@ class DescribeStage(_ImageStage[AdUploaded, Any]):
 
     name = "describe"
     input_model = AdUploaded
+    fetches = True
 
     def __init__(self, settings: Settings, metrics: Metrics, describer: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, metrics, **kwargs)
@@ -330,6 +348,9 @@ class ClassifyStage(Stage[AdFeatures, AdFeatures]):
 
     def prepare(self, event: AdFeatures) -> AdFeatures:
         return event
+
+    def content_digest(self, event: AdFeatures) -> str | None:
+        return content_digest(event.description.image.sha256, event.ad.text)
 
     def infer(self, events: Sequence[AdFeatures], prepared: Sequence[AdFeatures]) -> list[AdSentiment]:
         from model.pipeline import classify

@@ -55,12 +55,19 @@ def run_worker(settings: Settings, names: Sequence[str]) -> None:
         torch.set_num_threads(settings.torch_threads)
     metrics = Metrics()
     health = Health(metrics)
-    server = HealthServer(settings.metrics_host, settings.metrics_port, health).start()
+    server = HealthServer(settings.metrics_host, settings.metrics_port, health,
+                          socket_timeout_s=settings.metrics_socket_timeout_s).start()
     ordered = [name for name in ("classify", "features", "describe") if name in names]  # model first: shared
     stages = build_stages(settings, ordered, metrics)
     _set_model_info(metrics, settings, stages)
     health.models_warm = True
     app = create_app(settings, stages, metrics, health)
+    if settings.uses_embedded_broker and settings.kafka_dead_member_sweep:
+        from streams.service.membership import DeadMemberSweeper
+
+        sweeper = DeadMemberSweeper(settings, app.conf.id)  # members a killed worker left behind
+        sweeper.sweep()
+        sweeper.close()
     log.info("worker for %s on %s (group %s), metrics on :%d", ",".join(names), servers, app.conf.id, server.port)
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, override_logging=False)
     try:

@@ -1,0 +1,208 @@
+"""Ending a batch: every record leaves as exactly one output or dead letter before its offset may be committed.
+
+Faust acknowledges a ``take_events`` batch when the agent's loop moves on, whether the body
+finished, raised or was cancelled; an acknowledged offset is committed soon after. So nothing
+may leave the agent's body before the batch's outputs are acknowledged by the broker:
+
+- a stage that raises (a bug: stages turn every per-ad failure into a dead letter) turns the whole
+  batch into ``internal_error`` dead letters that carry the payloads, so they can be replayed;
+- sends that fail are retried with backoff for ``publish_retry_deadline_s``; after that the worker
+  stops at once without acknowledging (exit code :data:`EXIT_UNDELIVERED`), so a restarted worker
+  reads the batch again;
+- a SIGTERM (or a rebalance cancelling the agent) waits up to ``shutdown_drain_s`` for the batch
+  in flight to be delivered; past that, the same fail-stop.
+Results are at least once, so the classify stage de-duplicates them (:class:`Deduplicator`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from schemas.settings import Settings
+from streams.service.errors import StageError
+from streams.service.metrics import Metrics
+from streams.service.stages import Emitted, Failed, InRecord, Result, Stage
+
+log = logging.getLogger(__name__)
+
+EXIT_UNDELIVERED = 75  # EX_TEMPFAIL: outputs could not be delivered; restart and read the batch again
+
+
+def batch_deadline_s(settings: Settings, stage: Stage, max_batch: int) -> float:
+    """How long one batch of ``stage`` may take before the worker counts as stuck (``/healthz`` fails).
+
+    The worst case the settings allow: every ad fetched (if the stage fetches) and computed on each
+    attempt with the backoff between, the batch's own try, and the retried sends.
+    """
+    if settings.stage_batch_deadline_s is not None:
+        return settings.stage_batch_deadline_s
+    per_attempt = settings.stage_ad_budget_s + (settings.image_fetch_deadline_s if stage.fetches else 0.0)
+    backoff = settings.retry_backoff_s * (2 ** (settings.max_attempts - 1) - 1)
+    return (max_batch * (settings.max_attempts * per_attempt + backoff) + settings.stage_ad_budget_s
+            + settings.publish_retry_deadline_s)
+
+
+class Publisher(Protocol):
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a stage reads and writes."""
+
+    source: str
+    sink: str
+    max_batch: int
+    max_wait_s: float
+
+
+class Deduplicator:
+    """Remembers, per ad id, the content digest of the result last delivered, for ``window_s``.
+
+    A redelivered ad (same id, same image and copy) within the window is suppressed; a re-upload
+    whose image or copy changed gets a new result. The table is a changelog-backed Faust table
+    co-partitioned with the input; entries older than the window are ignored and removed by
+    :meth:`expire`, so its size stays near ``window_s`` times the input rate.
+    """
+
+    def __init__(self, table: Any, metrics: Metrics, stage: str, window_s: float,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.table = table
+        self.metrics = metrics
+        self.stage = stage
+        self.window_s = window_s
+        self._clock = clock
+
+    def seen(self, ad_id: str, digest: str | None) -> bool:
+        entry = self._entry(self.table.get(ad_id.encode()))
+        if entry is None or self._clock() - entry["at"] > self.window_s or entry["digest"] != digest:
+            return False
+        self.metrics.duplicates.labels(self.stage).inc()
+        return True
+
+    def remember(self, ad_id: str, digest: str | None) -> None:
+        """Call only once the result's send was acknowledged."""
+        self.table[ad_id.encode()] = json.dumps({"digest": digest, "at": self._clock()}).encode()
+
+    def expire(self) -> int:
+        """Drop entries older than the window; returns how many."""
+        now = self._clock()
+        old = [key for key, value in list(self.table.items())
+               if (entry := self._entry(value)) is None or now - entry["at"] > self.window_s]
+        for key in old:
+            del self.table[key]
+        return len(old)
+
+    @staticmethod
+    def _entry(value: bytes | None) -> dict | None:
+        if value is None:
+            return None
+        try:
+            entry = json.loads(value)
+            return entry if isinstance(entry, dict) and isinstance(entry.get("at"), (int, float)) else None
+        except ValueError:  # an entry of an older release: ad_id -> emitted_at, no digest
+            return None
+
+
+async def publish_results(results: Sequence[Result], route: Route, settings: Settings, publisher: Publisher,
+                          dedupe: Deduplicator | None = None) -> None:
+    """Send each result to the sink or the dead-letter topic and wait for every acknowledgement;
+    delivered results are remembered for de-duplication only then."""
+    sends: list[Awaitable[None]] = []
+    delivered: list[Emitted] = []
+    in_batch: set[tuple[str, str | None]] = set()
+    for result in results:
+        if isinstance(result, Emitted):
+            key = (result.ad_id, result.digest)
+            if dedupe is not None and (key in in_batch or dedupe.seen(*key)):
+                log.info("ad %s was already emitted; redelivery suppressed", result.ad_id)
+                continue
+            in_batch.add(key)
+            sends.append(publisher.send(route.sink, result.ad_id.encode(), result.value))
+            delivered.append(result)
+        elif isinstance(result, Failed):
+            key_bytes = result.dead_letter.ad_id.encode() if result.dead_letter.ad_id else None
+            sends.append(publisher.send(settings.topic_deadletter, key_bytes, result.value))
+    await asyncio.gather(*sends)
+    if dedupe is not None:
+        for result in delivered:
+            dedupe.remember(result.ad_id, result.digest)
+
+
+def fail_stop(reason: str) -> None:
+    """Stop the process now, acknowledging nothing more: Kafka hands the batch to the next worker."""
+    log.critical("%s; stopping without committing, so the batch is read again after a restart", reason)
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(EXIT_UNDELIVERED)
+
+
+class BatchDelivery:
+    """Runs one stage's batches to their end (see the module docstring)."""
+
+    def __init__(self, stage: Stage, route: Route, settings: Settings, publisher: Publisher,
+                 run_stage: Callable[[Sequence[InRecord]], Awaitable[list[Result]]],
+                 dedupe: Deduplicator | None = None, on_undelivered: Callable[[str], None] = fail_stop,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.stage = stage
+        self.route = route
+        self.settings = settings
+        self.publisher = publisher
+        self.run_stage = run_stage
+        self.dedupe = dedupe
+        self.on_undelivered = on_undelivered
+        self._sleep = sleep
+
+    async def deliver(self, records: Sequence[InRecord]) -> None:
+        """Process and send one batch; returns only once every record's outcome is acknowledged."""
+        try:
+            results = await self.run_stage(records)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a stage bug: every ad becomes a replayable dead letter
+            log.exception("%s: the stage raised for a batch of %d", self.stage.name, len(records))
+            results = self.stage.fail_all(records, StageError(
+                "internal_error", f"{type(exc).__name__}: {exc}", exception_type=type(exc).__name__))
+        await self._publish_with_retries(results)
+
+    async def deliver_or_drain(self, records: Sequence[InRecord]) -> None:
+        """:meth:`deliver`, finishing the batch within ``shutdown_drain_s`` when the agent is cancelled."""
+        batch = asyncio.ensure_future(self.deliver(records))
+        try:
+            await asyncio.shield(batch)
+        except asyncio.CancelledError:
+            if not batch.done():
+                log.info("%s: stopping; delivering the %d ad(s) in flight first", self.stage.name, len(records))
+                try:
+                    await asyncio.wait_for(asyncio.shield(batch), self.settings.shutdown_drain_s)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    self.on_undelivered(f"{self.stage.name}: the batch in flight did not end within "
+                                        f"{self.settings.shutdown_drain_s:.0f} s of the stop")
+            raise
+
+    async def _publish_with_retries(self, results: list[Result]) -> None:
+        deadline = time.monotonic() + self.settings.publish_retry_deadline_s
+        delay = max(self.settings.retry_backoff_s, 0.05)
+        while True:
+            try:
+                await publish_results(results, self.route, self.settings, self.publisher, self.dedupe)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failed send: retried, then fail-stop
+                if time.monotonic() + delay > deadline:
+                    self.on_undelivered(f"{self.stage.name}: sending a batch failed for "
+                                        f"{self.settings.publish_retry_deadline_s:.0f} s ({type(exc).__name__}: {exc})")
+                    raise
+                log.warning("%s: sending a batch failed (%s: %s); retrying in %.1f s",
+                            self.stage.name, type(exc).__name__, exc, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, 5.0)
