@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from schemas.settings import Settings
@@ -55,15 +56,17 @@ class WorkerProcess:
     """One worker subprocess with its own metrics port (a free one unless given) and log file."""
 
     def __init__(self, settings: Settings, stages: str, log_path: Path, threads: int | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, command: Sequence[str] | None = None,
+                 extra_env: Mapping[str, str] | None = None) -> None:
+        """``command`` replaces ``adsent worker --stages STAGES`` (e.g. a worker with injected faults)."""
         self.host = "127.0.0.1"
         self.port = port or free_port()
         env = settings_env(settings, threads)
-        env.update({"ADSENT_METRICS_PORT": str(self.port), "ADSENT_METRICS_HOST": self.host})
+        env.update({"ADSENT_METRICS_PORT": str(self.port), "ADSENT_METRICS_HOST": self.host, **(extra_env or {})})
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "wb")
-        self.process = subprocess.Popen([str(ADSENT), "worker", "--stages", stages], env=env,
+        self.process = subprocess.Popen(list(command or [str(ADSENT), "worker", "--stages", stages]), env=env,
                                         stdout=self._log, stderr=subprocess.STDOUT)
 
     def url(self, path: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -86,8 +86,10 @@ def records_of(events: Sequence[Any]) -> list[InRecord]:
 
 
 def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics, health: Health,
-               publisher: Publisher | None = None) -> faust.App:
-    """Build the Faust app with one agent per given stage."""
+               publisher: Publisher | None = None,
+               publisher_factory: Callable[[faust.App], Publisher] | None = None) -> faust.App:
+    """Build the Faust app with one agent per given stage; outputs go through ``publisher``, or the
+    one ``publisher_factory`` builds from the app, or else the app's own producer."""
     names = in_order(stages)
     servers = [f"kafka://{server.strip()}" for server in bootstrap_servers(settings).split(",")]
     if settings.empty_fetch_backoff_s > 0:  # only where a broker answers empty fetches at once (the embedded one)
@@ -111,7 +113,7 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
         datadir=str(settings.state_dir / "faust"),
         web_enabled=False,
     )
-    sender = publisher or FaustPublisher(app)
+    sender = publisher or (publisher_factory or FaustPublisher)(app)
     dedupe = None
     if "classify" in names and settings.dedupe_results:
         table = app.Table("emitted", default=None, partitions=settings.partitions_features, key_type=bytes,
@@ -160,7 +162,7 @@ def _add_timers(app: faust.App, settings: Settings, health: Health, metrics: Met
                 log.info("de-duplication table: %d entries older than %.0f s removed", removed, dedupe.window_s)
 
     if settings.uses_embedded_broker:
-        _watch_the_embedded_broker(app, BrokerRestartGuard(BrokerIncarnation(settings)))
+        _watch_the_embedded_broker(app, BrokerRestartGuard(BrokerIncarnation.of_embedded_broker(settings)))
     if settings.uses_embedded_broker and settings.kafka_dead_member_sweep:
         sweeper = DeadMemberSweeper(settings, app.conf.id)
 

@@ -26,15 +26,19 @@ log = logging.getLogger(__name__)
 class BrokerIncarnation:
     """Which embedded-broker process this worker started against (its pid changes on a restart)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, current_pid: Callable[[], int | None]) -> None:
+        self.current_pid = current_pid
+        self.started_with = current_pid()
+
+    @classmethod
+    def of_embedded_broker(cls, settings: Settings) -> "BrokerIncarnation":
         from streams.devbroker import EmbeddedBroker
 
-        self._broker = EmbeddedBroker.from_settings(settings)
-        self.started_with = self._broker.pid()
+        return cls(EmbeddedBroker.from_settings(settings).pid)
 
     def replaced(self) -> bool:
         """True once another broker process runs than the one this worker started against."""
-        now = self._broker.pid()
+        now = self.current_pid()
         return self.started_with is not None and now is not None and now != self.started_with
 
 

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,10 @@ def batch_deadline_s(settings: Settings, stage: Stage, max_batch: int) -> float:
     backoff = settings.retry_backoff_s * (2 ** (settings.max_attempts - 1) - 1)
     return (max_batch * (settings.max_attempts * per_attempt + backoff) + settings.stage_ad_budget_s
             + settings.publish_retry_deadline_s)
+
+
+class UndeliveredError(RuntimeError):
+    """A batch's outcomes could not be delivered (raised only where the fail-stop is replaced, in tests)."""
 
 
 class Publisher(Protocol):
@@ -113,11 +118,14 @@ class Deduplicator:
 
 
 async def publish_results(results: Sequence[Result], route: Route, settings: Settings, publisher: Publisher,
-                          dedupe: Deduplicator | None = None) -> None:
-    """Send each result to the sink or the dead-letter topic and wait for every acknowledgement;
-    delivered results are remembered for de-duplication only then."""
+                          dedupe: Deduplicator | None = None) -> list[Result]:
+    """Send each result to the sink or the dead-letter topic and wait for every acknowledgement.
+
+    Returns the results whose send failed (to be sent again); a result is remembered for
+    de-duplication only once its own send was acknowledged.
+    """
+    sent: list[Result] = []
     sends: list[Awaitable[None]] = []
-    delivered: list[Emitted] = []
     in_batch: set[tuple[str, str | None]] = set()
     for result in results:
         if isinstance(result, Emitted):
@@ -127,14 +135,25 @@ async def publish_results(results: Sequence[Result], route: Route, settings: Set
                 continue
             in_batch.add(key)
             sends.append(publisher.send(route.sink, result.ad_id.encode(), result.value))
-            delivered.append(result)
-        elif isinstance(result, Failed):
+        else:
             key_bytes = result.dead_letter.ad_id.encode() if result.dead_letter.ad_id else None
             sends.append(publisher.send(settings.topic_deadletter, key_bytes, result.value))
-    await asyncio.gather(*sends)
-    if dedupe is not None:
-        for result in delivered:
+        sent.append(result)
+    outcomes = await asyncio.gather(*sends, return_exceptions=True)
+    failed = []
+    for result, outcome in zip(sent, outcomes):
+        if isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+        if isinstance(outcome, BaseException):
+            failed.append(result)
+            log.warning("sending the outcome of ad %s failed: %s: %s", _ad_id(result), type(outcome).__name__, outcome)
+        elif dedupe is not None and isinstance(result, Emitted):
             dedupe.remember(result.ad_id, result.digest)
+    return failed
+
+
+def _ad_id(result: Result) -> str | None:
+    return result.ad_id if isinstance(result, Emitted) else result.dead_letter.ad_id
 
 
 def fail_stop(reason: str) -> None:
@@ -143,6 +162,33 @@ def fail_stop(reason: str) -> None:
     logging.shutdown()
     sys.stderr.flush()
     os._exit(EXIT_UNDELIVERED)
+
+
+class DrainWatchdog:
+    """After a stop signal, gives the batches in flight ``drain_s`` to be delivered; then fail-stop.
+
+    Faust finishes the batch an agent is in before it stops, however long that takes; a stage stuck
+    in a model or a fetch would hold the stop until Kubernetes kills the pod. This bounds the wait.
+    """
+
+    def __init__(self, in_flight: Callable[[], list[str]], drain_s: float,
+                 on_undelivered: Callable[[str], None] = fail_stop) -> None:
+        self.in_flight = in_flight
+        self.drain_s = drain_s
+        self.on_undelivered = on_undelivered
+        self._timer: threading.Timer | None = None
+
+    def stop_requested(self) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(self.drain_s, self._check)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _check(self) -> None:
+        stages = self.in_flight()
+        if stages:
+            self.on_undelivered(f"the batch in flight in {', '.join(stages)} was not delivered within "
+                                f"{self.drain_s:.0f} s of the stop signal")
 
 
 class BatchDelivery:
@@ -189,20 +235,18 @@ class BatchDelivery:
             raise
 
     async def _publish_with_retries(self, results: list[Result]) -> None:
+        """Send, then send again what failed, with backoff, until ``publish_retry_deadline_s``."""
         deadline = time.monotonic() + self.settings.publish_retry_deadline_s
         delay = max(self.settings.retry_backoff_s, 0.05)
+        pending: list[Result] = results
         while True:
-            try:
-                await publish_results(results, self.route, self.settings, self.publisher, self.dedupe)
+            pending = await publish_results(pending, self.route, self.settings, self.publisher, self.dedupe)
+            if not pending:
                 return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failed send: retried, then fail-stop
-                if time.monotonic() + delay > deadline:
-                    self.on_undelivered(f"{self.stage.name}: sending a batch failed for "
-                                        f"{self.settings.publish_retry_deadline_s:.0f} s ({type(exc).__name__}: {exc})")
-                    raise
-                log.warning("%s: sending a batch failed (%s: %s); retrying in %.1f s",
-                            self.stage.name, type(exc).__name__, exc, delay)
-                await self._sleep(delay)
-                delay = min(delay * 2, 5.0)
+            if time.monotonic() + delay > deadline:
+                self.on_undelivered(f"{self.stage.name}: {len(pending)} outcome(s) could not be sent for "
+                                    f"{self.settings.publish_retry_deadline_s:.0f} s")
+                raise UndeliveredError(f"{len(pending)} outcome(s) not sent")  # when on_undelivered returns (tests)
+            log.warning("%s: %d outcome(s) not sent; retrying in %.1f s", self.stage.name, len(pending), delay)
+            await self._sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -53,6 +53,10 @@ class Health:
             self._last_broker_ok = self._clock()
         self.metrics.ready.set(1 if self.ready()[0] else 0)
 
+    def batches_in_flight(self) -> list[str]:
+        """The stages that are inside a batch right now."""
+        return sorted(self._batches)
+
     def live(self) -> tuple[bool, str]:
         now = self._clock()
         for stage, (started, deadline_s) in list(self._batches.items()):

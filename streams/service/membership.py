@@ -6,9 +6,11 @@ leaving the group (SIGKILL, OOM, a broker restart under it) stays a member forev
 next rebalance waits for it, and its partitions are never consumed again. Two things stand in
 for the session timeout there, on one host (the embedded broker listens on loopback only):
 
-- every worker's Kafka client id names its process (``<client id>.pid<N>``), and a
-  :class:`DeadMemberSweeper` removes members whose process is gone (LeaveGroup on their behalf),
-  when a worker starts and every few seconds after;
+- every worker's Kafka client id names its process and this run of it (``<client id>.pid<N>.<run>``;
+  a worker that restarts itself in place keeps its pid, see :mod:`streams.service.broker_watch`),
+  and a :class:`DeadMemberSweeper` removes members whose process is gone, or that an earlier run of
+  this very process left behind (LeaveGroup on their behalf), when a worker starts and every few
+  seconds after;
 - a SyncGroup answer with an empty assignment (the broker sends one to a member that joined while
   the leader was assigning) makes aiokafka's coordinator task die on decoding it; it is treated as
   "no assignment yet, join again" instead (:func:`install_empty_assignment_rejoin`).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 from typing import Any
 
 from schemas.settings import Settings
@@ -28,21 +31,34 @@ from streams.service.kafka_config import client_options
 
 log = logging.getLogger(__name__)
 
-_PID_SUFFIX = re.compile(r"\.pid(\d+)$")
+_MEMBER_SUFFIX = re.compile(r"\.pid(\d+)\.([0-9a-f]+)$")
+RUN_TOKEN = secrets.token_hex(4)  # this run of this process (a new one after an in-place restart)
 _installed = False
 
 
-def member_client_id(settings: Settings, pid: int | None = None) -> str:
-    """The client id a worker's consumer and producer use: with the embedded broker, it names the process."""
+def member_client_id(settings: Settings, pid: int | None = None, run: str = RUN_TOKEN) -> str:
+    """The client id a worker's consumer and producer use: with the embedded broker, it names the
+    process and this run of it."""
     if not settings.uses_embedded_broker:
         return settings.kafka_client_id
-    return f"{settings.kafka_client_id}.pid{pid if pid is not None else os.getpid()}"
+    return f"{settings.kafka_client_id}.pid{pid if pid is not None else os.getpid()}.{run}"
 
 
-def pid_of(client_id: str) -> int | None:
-    """The process a member's client id names, or None for clients that are not adsent workers."""
-    match = _PID_SUFFIX.search(client_id or "")
-    return int(match.group(1)) if match else None
+def pid_of(client_id: str) -> tuple[int, str] | None:
+    """(pid, run) of the worker a member's client id names; None for clients that are not adsent workers."""
+    match = _MEMBER_SUFFIX.search(client_id or "")
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def member_is_dead(client_id: str) -> bool:
+    """Whether the worker behind a member is gone: its process died, or it is an earlier run of this process."""
+    named = pid_of(client_id)
+    if named is None:
+        return False
+    pid, run = named
+    if pid == os.getpid():
+        return run != RUN_TOKEN
+    return not process_alive(pid)
 
 
 def process_alive(pid: int) -> bool:
@@ -67,6 +83,8 @@ class DeadMemberSweeper:
         self.settings = settings
         self.group = group
         self._admin: Any = None
+        # kafka-python warns on every describe that it cannot parse Faust's member metadata (not needed here)
+        logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
 
     def sweep(self) -> list[str]:
         """Remove dead members; returns their member ids. Broker errors are logged, never raised."""
@@ -80,7 +98,7 @@ class DeadMemberSweeper:
                 self._admin = KafkaAdminClient(**client_options(self.settings), request_timeout_ms=5000)
             described = self._admin.describe_groups([self.group]).get(self.group) or {}
             dead = [member["member_id"] for member in described.get("members", [])
-                    if (pid := pid_of(member.get("client_id", ""))) is not None and not process_alive(pid)]
+                    if member_is_dead(member.get("client_id", ""))]
             if dead:
                 self._admin.remove_group_members(self.group, [MemberToRemove(member_id=m) for m in dead])
                 log.warning("removed %d member(s) of group %s whose worker process is gone: %s",
