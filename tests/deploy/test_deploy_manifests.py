@@ -662,9 +662,127 @@ def test_dashboard_panels_query_real_metrics() -> None:
 def test_grafana_provisioning_points_at_the_dashboard() -> None:
     (source,) = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yaml").read_text())["datasources"]
     dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "adsent.json").read_text())
-    (variable,) = dashboard["templating"]["list"]
-    assert variable["current"]["value"] == source["uid"]
+    (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
+    assert variable["name"] == "datasource" and variable["current"]["value"] == source["uid"]
     assert source["url"] == "http://prometheus:9090" and "prometheus" in compose()["services"]
     (provider,) = yaml.safe_load((DEPLOY / "grafana/provisioning/dashboards/adsent.yaml").read_text())["providers"]
     mounts = compose()["services"]["grafana"]["volumes"]
     assert f"../grafana/dashboards:{provider['options']['path']}:ro" in mounts
+
+
+# ---- the dashboard's business row -----------------------------------------------------------------
+
+SCRAPE_LABELS = {"job", "instance"}  # added by Prometheus to every scraped series
+
+
+def dashboard_json() -> dict:
+    return json.loads((DEPLOY / "grafana" / "dashboards" / "adsent.json").read_text())
+
+
+def row_panels(dashboard: dict, title: str) -> list[dict]:
+    """The panels below the row titled ``title``, up to the next row."""
+    panels = sorted(dashboard["panels"], key=lambda p: (p["gridPos"]["y"], p["gridPos"]["x"]))
+    (start,) = [i for i, p in enumerate(panels) if p["type"] == "row" and p["title"] == title]
+    inside = []
+    for panel in panels[start + 1:]:
+        if panel["type"] == "row":
+            break
+        inside.append(panel)
+    return inside
+
+
+def recorded_labels() -> dict[str, set[str]]:
+    """Label names of each sample a worker exports after classifying one ad (its real registry and stage)."""
+    from datetime import datetime, timezone
+
+    from schemas import (AdFeatures, AdHeader, AdSentiment, AttributeSentiment, Description, GeneratedTexts,
+                         ImageInfo, OcrResult, OverallSentiment, encode)
+    from schemas.events import FeatureTensor
+    from streams.service.metrics import Metrics
+    from streams.service.stages import ClassifyStage, Emitted, InRecord
+
+    uploaded = datetime.now(timezone.utc)
+
+    class CannedClassify(ClassifyStage):
+        def infer(self, events, prepared):
+            span = AttributeSentiment(term="red", segment="ad_copy", dimension="color", start=0, end=3,
+                                      sentiment="positive", confidence=0.9)
+            return [AdSentiment(ad_id=e.ad.ad_id, model_version="test", uploaded_at=uploaded, end_to_end_seconds=1.0,
+                                overall=OverallSentiment(label="positive", scores={"positive": 1.0}),
+                                attributes=(span,), texts=GeneratedTexts(caption="")) for e in events]
+
+    description = Description(image=ImageInfo(width=1, height=1, format="PNG", sha256="0" * 64), caption="",
+                              ocr=OcrResult(engine="none", text=""), visual_context="")
+    event = AdFeatures(ad=AdHeader(ad_id="ad-1", text="red", platform="facebook", uploaded_at=uploaded),
+                       description=description, encoder="test",
+                       features=FeatureTensor(dtype="float16", shape=(1, 1), data=b"\0\0"))
+    metrics = Metrics()
+    (result,) = CannedClassify(Settings(), metrics, model=object()).run([InRecord(encode(event), b"ad-1")])
+    assert isinstance(result, Emitted)
+    labels: dict[str, set[str]] = {}
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            labels.setdefault(sample.name, set()).update(sample.labels)
+    return labels
+
+
+def promql_label_names(expr: str) -> set[str]:
+    """Label names an expression matches on, groups by or joins on."""
+    names = set()
+    for matchers in re.findall(r"\{([^{}]*)\}", expr):
+        names.update(re.findall(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)", matchers))
+    for group in re.findall(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^()]*)\)", expr):
+        names.update(name.strip() for name in group.split(",") if name.strip())
+    return names
+
+
+def check_labels(expr: str, legend: str, recorded: dict[str, set[str]]) -> None:
+    """Every label ``expr`` and its legend use exists on each metric the expression reads."""
+    metrics = promql_metric_names(expr)
+    assert metrics and metrics <= set(recorded), expr
+    wanted = promql_label_names(expr) | set(re.findall(r"\{\{\s*(\w+)\s*\}\}", legend))
+    for metric in metrics:
+        assert wanted <= recorded[metric] | SCRAPE_LABELS, (metric, wanted - recorded[metric], expr)
+
+
+def test_business_row_shows_sentiment_shares_per_platform() -> None:
+    dashboard = dashboard_json()
+    rows = [p["title"] for p in sorted(dashboard["panels"], key=lambda p: p["gridPos"]["y"]) if p["type"] == "row"]
+    assert rows[-1] == "Business" and len(rows) > 1, rows  # beside the operations rows
+    panels = row_panels(dashboard, "Business")
+    used = set()
+    for panel in panels:
+        assert panel["repeat"] == "platform" and "$platform" in panel["title"], panel["title"]
+        assert panel["fieldConfig"]["defaults"]["unit"] == "percentunit"
+        assert panel["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"  # shares stack to 100 %
+        for target in panel["targets"]:
+            assert 'platform=~"$platform"' in target["expr"] and "group_left" in target["expr"], target["expr"]
+            used |= promql_metric_names(target["expr"])
+    assert used == {"adsent_overall_sentiments_emitted_total", "adsent_sentiments_emitted_total"}
+    dimension_panels = [p for p in panels if any("dimension" in t["expr"] for t in p["targets"])]
+    assert dimension_panels, "no panel shares attribute spans per dimension"
+
+
+def test_business_row_queries_use_the_real_metrics_and_labels() -> None:
+    recorded = recorded_labels()
+    dashboard = dashboard_json()
+    for panel in row_panels(dashboard, "Business"):
+        for target in panel["targets"]:
+            check_labels(target["expr"], target.get("legendFormat", ""), recorded)
+    checked = 0
+    for panel in dashboard["panels"]:  # the other panels too, where one classified ad records their metrics
+        for target in panel.get("targets", []):
+            if promql_metric_names(target["expr"]) <= set(recorded):
+                check_labels(target["expr"], target.get("legendFormat", ""), recorded)
+                checked += 1
+    assert checked >= 8, checked
+
+
+def test_platform_variable_lists_the_bounded_platform_label() -> None:
+    dashboard = dashboard_json()
+    (variable,) = [v for v in dashboard["templating"]["list"] if v["name"] == "platform"]
+    assert variable["type"] == "query" and variable["multi"] and variable["includeAll"]
+    assert variable["datasource"]["uid"] == "${datasource}"
+    metric, label = re.fullmatch(r"label_values\((\w+),\s*(\w+)\)", variable["query"]["query"]).groups()
+    assert variable["definition"] == variable["query"]["query"]
+    assert label == "platform" and label in recorded_labels()[metric]
