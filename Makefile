@@ -35,13 +35,15 @@ $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt
 	$(BIN)/python -m pip install -q --no-deps -c constraints.txt -r requirements-nodeps.txt
 	@touch $(STAMP)
 
-# Debian packages the project needs: Tesseract (OCR) and Prometheus (promtool and the server, for
-# the deployment tests). Installed with apt-get when running as root; otherwise named.
+# Debian packages the project needs: Tesseract (OCR), Prometheus (promtool and the server, for
+# the deployment tests) and Chromium (headless, renders the `adsent explain` report in its test).
+# Installed with apt-get when running as root; otherwise named.
 
-system-deps:  ## Install Debian's tesseract-ocr and prometheus when missing (root), else say what to install
+system-deps:  ## Install Debian's tesseract-ocr, prometheus and chromium when missing (root), else say what to install
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \

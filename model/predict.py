@@ -20,6 +20,7 @@ import torch
 from model.anp import load_anp_vocabulary
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.config import ModelConfig
+from model.evidence import EvidenceLimits, build_evidence
 from model.fusion.batching import length_groups
 from model.fusion.decode import tag_spans, to_attributes
 from model.fusion.encoder import load_text_encoder
@@ -40,9 +41,12 @@ from schemas.events import (
     OverallSentiment,
     VisualConcept,
 )
+from schemas.evidence import Evidence
 
 if TYPE_CHECKING:
     from PIL import Image
+
+    from model.pipeline import Described
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_PADDING = 0.25  # padded tokens over real tokens a classify pass may add (see length_groups)
@@ -63,6 +67,8 @@ class AdSentimentModel:
         self._features: FeatureExtractor | None = None
         self._describer: Any = None
         self.describe_record: dict[str, Any] | None = None  # the describe config N_z came from in training
+        self.evidence = True  # results carry the evidence block (ADSENT_RESULT_EVIDENCE)
+        self.evidence_limits = EvidenceLimits()
 
     # --- construction -----------------------------------------------------------------------
     @classmethod
@@ -163,6 +169,7 @@ class AdSentimentModel:
         spans = tag_spans(tags, out.marginals, text, self.config.fusion.span_sentiment)
         overall = self.network.overall_probabilities(out).cpu().numpy()
         concepts = self._concepts(out.anp_logits)
+        gates = out.gate.float().cpu().numpy() if self.evidence and out.gate is not None else None
         seconds = time.perf_counter() - started
         results = []
         for row, event in enumerate(events):
@@ -180,8 +187,14 @@ class AdSentimentModel:
                 emitted_at=emitted,
                 stage_seconds={**event.stage_seconds, "classify": seconds},
                 end_to_end_seconds=max(0.0, (emitted - ad.uploaded_at).total_seconds()),
+                evidence=self._evidence(event, None if gates is None else gates[row]) if self.evidence else None,
             ))
         return results
+
+    def _evidence(self, event: AdFeatures, gate: np.ndarray | None) -> Evidence:
+        """The ad's boxes and its ``(L, e)`` gate, for ``adsent explain``."""
+        return build_evidence(event.description, self.config.vision, event.features.shape[0], gate,
+                              self.evidence_limits)
 
     def _concepts(self, anp_logits: torch.Tensor | None) -> list[tuple[VisualConcept, ...]]:
         """The top-V ANPs of every ad, best first (empty when the ANP task is off)."""
@@ -228,18 +241,26 @@ class AdSentimentModel:
                            features=features_tensor(array), stage_seconds={**stages, "features": seconds})
                 for ad, description, array, stages in zip(ads, descriptions, arrays, stage_seconds)]
 
-    def predict(self, batch: Sequence[AdUploaded]) -> list[AdSentiment]:
-        """Describe, encode and classify a batch of uploaded ads in this process."""
-        if not batch:
-            return []
+    def describe_ads(self, batch: Sequence[AdUploaded]) -> tuple[list[Described], float]:
+        """The describe stage for uploaded ads in this process, with its wall seconds."""
         from model.pipeline import describe
 
         started = time.perf_counter()
         described = describe(self.describer, [image_source(ad) for ad in batch])
-        seconds = time.perf_counter() - started
-        events = self.features(batch, [item.loaded.image for item in described], [item.description for item in described],
-                               [{"describe": seconds}] * len(batch))
-        return self.classify(events)
+        return described, time.perf_counter() - started
+
+    def encode_ads(self, batch: Sequence[AdUploaded], described: Sequence[Described], seconds: float
+                   ) -> list[AdFeatures]:
+        """The features stage for ads :meth:`describe_ads` described in ``seconds``."""
+        return self.features(batch, [item.loaded.image for item in described],
+                             [item.description for item in described], [{"describe": seconds}] * len(batch))
+
+    def predict(self, batch: Sequence[AdUploaded]) -> list[AdSentiment]:
+        """Describe, encode and classify a batch of uploaded ads in this process."""
+        if not batch:
+            return []
+        described, seconds = self.describe_ads(batch)
+        return self.classify(self.encode_ads(batch, described, seconds))
 
 
 def image_source(ad: AdUploaded) -> bytes | Path:

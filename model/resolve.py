@@ -70,8 +70,11 @@ def load_sentiment_model(settings: Settings, checkpoint: Path | None = None, unt
     source = resolve_checkpoint(settings, checkpoint, untrained)
     if source is not None:
         log.info("serving checkpoint %s", source)
-        return AdSentimentModel.from_pretrained(source, device=device)
-    return AdSentimentModel.from_config(untrained_config(settings), device=device)
+        model = AdSentimentModel.from_pretrained(source, device=device)
+    else:
+        model = AdSentimentModel.from_config(untrained_config(settings), device=device)
+    model.evidence = settings.result_evidence
+    return model
 
 
 def load_feature_extractor(settings: Settings, checkpoint: Path | None = None, untrained: bool = False) -> Any:

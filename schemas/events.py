@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from schemas.base import (
@@ -26,6 +33,7 @@ from schemas.base import (
 )
 from schemas.description import Description
 from schemas.errors import CODE_MAX_LENGTH, CODE_PATTERN
+from schemas.evidence import Evidence
 
 
 class ImageRef(Record):
@@ -230,6 +238,16 @@ class AdSentiment(StableEvent):
     emitted_at: AwareDatetime = Field(default_factory=utc_now)
     stage_seconds: dict[str, float] = Field(default_factory=dict)
     end_to_end_seconds: float = Field(ge=0, description="emitted_at - uploaded_at")
+    evidence: Evidence | None = Field(None, description="Optional: face, OCR and region boxes and the per-layer "
+                                                        "visual gate, for `adsent explain`; left out when absent")
+
+    @model_serializer(mode="wrap")
+    def _leave_out_absent_evidence(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without evidence the event is written exactly as before the field existed."""
+        data = handler(self)
+        if data.get("evidence", ...) is None:
+            del data["evidence"]
+        return data
 
 
 class SourceRef(Record):

@@ -4,6 +4,7 @@ Starts the embedded broker (unless a cluster is configured), a worker with the s
 subprocess (it serves /metrics while the demo runs), publishes sample ads (ad-corpus test ads with
 their rendered images, the real photos that ship in packages, and two deliberately broken ads),
 prints each ad's attribute-sentiment pairs as they arrive, then a summary, and shuts down cleanly.
+It ends by writing the explain report of the ads it ran (``streams.report``) and printing its path.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ def demo_command(
     photos: int = typer.Option(6, min=0, max=100, help="How many ads with real photos from packages to add."),
     broken: bool = typer.Option(True, help="Also publish two broken ads, to show dead letters."),
     timeout: float = typer.Option(600.0, help="Seconds to wait for every outcome."),
+    report: Path = typer.Option(None, dir_okay=False,
+                                help="Where to write the HTML report of the ads (`adsent explain`'s page). "
+                                     "Default: <ADSENT_STATE_DIR>/demo-report.html."),
 ) -> None:
     """Run the pipeline on sample ads and show what comes out."""
     from streams.devbroker import BrokerError, EmbeddedBroker
     from streams.service.connect import prepare_cluster
-    from streams.demo.run import DemoWorker, sample_batch
+    from streams.demo.run import DemoWorker, sample_batch, write_demo_report
     from streams.ops.worker_process import WorkerProcessError
 
     settings = settings_of(ctx)
@@ -58,6 +62,12 @@ def demo_command(
         if started:
             EmbeddedBroker.from_settings(settings).down()
     _summary(len(good) + len(bad), outcomes, code, started)
+    if outcomes:
+        try:
+            path = write_demo_report(good, bad, outcomes, report or settings.state_dir / "demo-report.html")
+            typer.echo(f"      report: {path} (open {path.as_uri()} in a browser)")
+        except OSError as exc:
+            typer.echo(f"      report not written: {exc}", err=True)
     if len(outcomes) < len(good) + len(bad):
         raise typer.Exit(1)
 

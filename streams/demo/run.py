@@ -101,3 +101,14 @@ class DemoWorker:
 
     def stop(self) -> int | None:
         return self.worker.stop()
+
+
+def write_demo_report(good: list[AdUploaded], bad: list[tuple[str, bytes]], outcomes: dict[str, Outcome],
+                      path: Path) -> Path:
+    """The explain report of every outcome the demo received, in publishing order, with the images
+    it published (a broken ad's image comes from its dead letter's payload, when decodable)."""
+    from streams.report import entries_of, write_report
+
+    order = [ad.ad_id for ad in good] + [key for key, _ in bad]
+    events = [outcomes[ad_id].result or outcomes[ad_id].dead_letter for ad_id in order if ad_id in outcomes]
+    return write_report(entries_of(events, {ad.ad_id: ad for ad in good}), path)

@@ -82,6 +82,12 @@ def test_demo_end_to_end(tmp_path) -> None:
     assert "end-to-end latency p50" in result.output and "embedded broker stopped" in result.output
     assert "DEAD LETTER [describe/missing_field]" in result.output
     assert "DEAD LETTER [describe/image_corrupt]" in result.output
+    report = tmp_path / "demo-report.html"
+    assert f"report: {report}" in result.output
+    html = report.read_text()
+    assert html.count('<details class="ad"') == 5  # two dead letters, each in the index and the list:
+    assert html.count('data-outcome="dead-letter"><td>') == 4 and "describe / <code>missing_field</code>" in html
+    assert html.count("<img ") == 3 and '<div class="box face"' in html  # the photos, the astronaut's face
 
 
 def test_every_registered_command_loads() -> None:
@@ -90,8 +96,8 @@ def test_every_registered_command_loads() -> None:
     from streams.cli import ENTRY_POINT_GROUP
 
     names = {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)}
-    assert {"broker", "schemas", "demo", "describe", "predict", "train", "evaluate", "experiments", "worker",
-            "publish", "tail", "deadletters", "bench"} <= names
+    assert {"broker", "schemas", "demo", "describe", "predict", "explain", "train", "evaluate", "experiments",
+            "worker", "publish", "tail", "deadletters", "bench"} <= names
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         assert entry.load() is not None, entry.name
     help_text = invoke("--help").output
