@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     publish_retry_deadline_s: float = Field(
         60.0, gt=0, description="How long a batch's failed sends are retried before the worker exits (code 75) "
                                 "without committing, so a restarted worker reads the batch again.")
+    kafka_send_timeout_s: float = Field(
+        30.0, gt=0, description="A send not acknowledged within this counts as failed and is sent again "
+                                "(the producer's own request timeout is 20 minutes).")
     shutdown_drain_s: float = Field(
         30.0, gt=0, description="On SIGTERM, how long the batch in flight may take to be delivered before the worker "
                                 "exits without committing it (keep below the pod's termination grace period).")
@@ -142,6 +145,9 @@ class Settings(BaseSettings):
     describe_override: bool = Field(
         False, description="Serve with the describe settings above even where they differ from those the "
                            "checkpoint was trained with (describe.json); otherwise such a worker refuses to start.")
+    result_evidence: bool = Field(
+        True, description="Add the evidence block to every AdSentiment (face, OCR and region boxes, the per-layer "
+                          "visual gate; about 0.7 KB) for `adsent explain`. false: results carry none, as before.")
 
     # --- Image intake ---------------------------------------------------------------------------
     max_text_chars: int = Field(DEFAULT_MAX_TEXT_CHARS, ge=1, description="Longest ad copy accepted.")
@@ -194,6 +200,10 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9464, ge=0, le=65535, description="Port of that server (0: pick a free one).")
     metrics_socket_timeout_s: float = Field(
         10.0, gt=0, description="A client of that server that sends nothing for this long is disconnected.")
+    metrics_platforms: tuple[str, ...] = Field(
+        ("facebook", "instagram", "tiktok", "x", "youtube"),
+        description="Platforms that get their own value of the sentiment metrics' platform label (compared "
+                    "lower-cased); ads of any other platform are counted as 'other', so the label stays bounded.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from schemas.pipeline import PIPELINE, in_order
 from schemas.settings import Settings
 from streams.service.broker_watch import BrokerIncarnation, BrokerRestartGuard
 from streams.service.delivery import BatchDelivery, Deduplicator, Publisher, Route, batch_deadline_s
+from streams.service.faust_acks import install_ack_only_tracked
 from streams.service.fetch_backoff import install_empty_fetch_backoff
 from streams.service.health import Health
 from streams.service.letters import replays_of
@@ -95,6 +96,7 @@ def create_app(settings: Settings, stages: Mapping[str, Stage], metrics: Metrics
     if settings.empty_fetch_backoff_s > 0:  # only where a broker answers empty fetches at once (the embedded one)
         install_empty_fetch_backoff(settings.empty_fetch_backoff_s)
     install_empty_assignment_rejoin()
+    install_ack_only_tracked()
     app = faust.App(
         app_id(settings, names),
         broker=servers,

@@ -45,7 +45,7 @@ def batch_deadline_s(settings: Settings, stage: Stage, max_batch: int) -> float:
     """
     if settings.stage_batch_deadline_s is not None:
         return settings.stage_batch_deadline_s
-    per_attempt = settings.stage_ad_budget_s + (settings.image_fetch_deadline_s if stage.fetches else 0.0)
+    per_attempt = settings.stage_ad_budget_s + (settings.image_fetch_deadline_s if getattr(stage, "fetches", False) else 0.0)
     backoff = settings.retry_backoff_s * (2 ** (settings.max_attempts - 1) - 1)
     return (max_batch * (settings.max_attempts * per_attempt + backoff) + settings.stage_ad_budget_s
             + settings.publish_retry_deadline_s)
@@ -139,7 +139,8 @@ async def publish_results(results: Sequence[Result], route: Route, settings: Set
             key_bytes = result.dead_letter.ad_id.encode() if result.dead_letter.ad_id else None
             sends.append(publisher.send(settings.topic_deadletter, key_bytes, result.value))
         sent.append(result)
-    outcomes = await asyncio.gather(*sends, return_exceptions=True)
+    timeout_s = settings.kafka_send_timeout_s
+    outcomes = await asyncio.gather(*(asyncio.wait_for(send, timeout_s) for send in sends), return_exceptions=True)
     failed = []
     for result, outcome in zip(sent, outcomes):
         if isinstance(outcome, asyncio.CancelledError):

@@ -24,7 +24,7 @@ from schemas.base import StageName
 from schemas.settings import Settings
 from streams.service.errors import StageError, classify_exception
 from streams.service.letters import dead_letter
-from streams.service.metrics import Metrics
+from streams.service.metrics import Metrics, platform_label
 
 log = logging.getLogger(__name__)
 
@@ -362,9 +362,11 @@ class ClassifyStage(Stage[AdFeatures, AdFeatures]):
             raise StageError("model_error", f"result for {output.ad_id} returned for ad {event.ad.ad_id}")
         result = output.model_copy(update={"stage_seconds": _with_stage_time(event.stage_seconds, self.name, seconds)})
         self.metrics.end_to_end.observe(result.end_to_end_seconds)
-        self.metrics.overall.labels(result.overall.label).inc()
+        platform = platform_label(event.ad.platform, self.settings.metrics_platforms)
+        self.metrics.overall.labels(sentiment=result.overall.label, platform=platform).inc()
         for attribute in result.attributes:
-            self.metrics.sentiments.labels(attribute.sentiment, attribute.dimension).inc()
+            self.metrics.sentiments.labels(sentiment=attribute.sentiment, dimension=attribute.dimension,
+                                           platform=platform).inc()
         return result
 
 

@@ -61,6 +61,15 @@ def delivery(settings: Settings, publisher, stage=None, dedupe=None) -> tuple[Ba
                          on_undelivered=undelivered.append, sleep=no_sleep), undelivered
 
 
+async def cancel_mid_batch(batch: BatchDelivery) -> None:
+    """Start delivering one ad, cancel the delivery 50 ms in, and expect the cancellation to go on."""
+    task = asyncio.ensure_future(batch.deliver_or_drain(records("ad-1")))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 # --- de-duplication ----------------------------------------------------------------------------------
 def test_a_result_is_remembered_only_once_its_send_was_acknowledged() -> None:
     dedupe = Deduplicator(FakeTable(), Metrics(), "classify", window_s=60)
@@ -136,14 +145,7 @@ def test_a_cancelled_batch_is_delivered_before_the_cancellation_goes_on(stage_se
 
     batch.run_stage = slow_run
 
-    async def cancel_mid_batch() -> None:
-        task = asyncio.ensure_future(batch.deliver_or_drain(records("ad-1")))
-        await asyncio.sleep(0.05)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(cancel_mid_batch())
+    asyncio.run(cancel_mid_batch(batch))
     assert [key for _, key, _ in publisher.sent] == [b"ad-1"] and not undelivered
 
 
@@ -156,14 +158,7 @@ def test_a_cancelled_batch_that_does_not_end_within_the_drain_deadline_fail_stop
 
     batch.run_stage = stuck
 
-    async def cancel_mid_batch() -> None:
-        task = asyncio.ensure_future(batch.deliver_or_drain(records("ad-1")))
-        await asyncio.sleep(0.05)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(cancel_mid_batch())
+    asyncio.run(cancel_mid_batch(batch))
     assert undelivered and "did not end" in undelivered[0]
 
 
@@ -190,3 +185,13 @@ def test_the_batch_deadline_follows_the_settings() -> None:
     assert batch_deadline_s(settings, stage, 2) == pytest.approx(2 * (3 * 10 + 1.5) + 10 + 60)
     assert batch_deadline_s(settings, fetching, 1) == pytest.approx(3 * 25 + 1.5 + 10 + 60)
     assert batch_deadline_s(settings.model_copy(update={"stage_batch_deadline_s": 7.0}), stage, 2) == 7.0
+
+
+def test_a_send_that_is_never_acknowledged_counts_as_failed() -> None:
+    class SilentBroker:
+        async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+            await asyncio.sleep(3600)
+
+    settings = Settings(kafka_send_timeout_s=0.05)
+    failed = asyncio.run(publish_results([emitted("ad-1")], ROUTE, settings, SilentBroker()))
+    assert [r.ad_id for r in failed] == ["ad-1"]

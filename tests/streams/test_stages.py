@@ -190,3 +190,48 @@ def test_a_dead_letter_carries_the_replay_count_of_its_record(uppercase_stage: U
     replayed = InRecord(record("b", "bad image").value, b"b", replays=2)
     assert uppercase_stage.run([replayed])[0].dead_letter.replays == 2
     assert uppercase_stage.run([record("b", "bad image")])[0].dead_letter.replays == 0
+
+
+def test_classify_counts_sentiments_by_a_bounded_platform_label(stage_settings) -> None:
+    """Named platforms (any case) keep their own label value; every other platform is counted as 'other'."""
+    from datetime import datetime, timezone
+
+    from schemas import (AdFeatures, AdHeader, AdSentiment, AttributeSentiment, Description, GeneratedTexts,
+                         ImageInfo, OcrResult, OverallSentiment)
+    from schemas.events import FeatureTensor
+    from streams.service.metrics import Metrics
+    from streams.service.stages import ClassifyStage
+
+    uploaded = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+    class CannedClassify(ClassifyStage):
+        """Classifies every ad as positive with one negative colour span, without a model."""
+
+        def infer(self, events, prepared):
+            span = AttributeSentiment(term="red", segment="ad_copy", dimension="color", start=0, end=3,
+                                      sentiment="negative", confidence=0.9)
+            return [AdSentiment(ad_id=e.ad.ad_id, model_version="test", uploaded_at=uploaded, end_to_end_seconds=1.0,
+                                overall=OverallSentiment(label="positive", scores={"positive": 1.0}),
+                                attributes=(span,), texts=GeneratedTexts(caption="")) for e in events]
+
+    def features(ad_id: str, platform: str) -> InRecord:
+        description = Description(image=ImageInfo(width=1, height=1, format="PNG", sha256="0" * 64), caption="",
+                                  ocr=OcrResult(engine="none", text=""), visual_context="")
+        event = AdFeatures(ad=AdHeader(ad_id=ad_id, text="red", platform=platform, uploaded_at=uploaded),
+                           description=description, encoder="test",
+                           features=FeatureTensor(dtype="float16", shape=(1, 1), data=b"\0\0"))
+        return InRecord(encode(event), ad_id.encode())
+
+    settings = stage_settings.model_copy(update={"metrics_platforms": ("TikTok", "instagram")})
+    stage = CannedClassify(settings, Metrics(), model=object())
+    results = stage.run([features("a", "tiktok"), features("b", "Instagram"), features("c", "myspace"),
+                         features("d", "unknown")])
+    assert all(isinstance(r, Emitted) for r in results)
+    registry = stage.metrics.registry
+    for platform, ads in (("tiktok", 1), ("instagram", 1), ("other", 2)):
+        assert registry.get_sample_value("adsent_overall_sentiments_emitted_total",
+                                         {"sentiment": "positive", "platform": platform}) == ads
+        assert registry.get_sample_value("adsent_sentiments_emitted_total",
+                                         {"sentiment": "negative", "dimension": "color", "platform": platform}) == ads
+    labels = {s.labels["platform"] for f in registry.collect() for s in f.samples if "platform" in s.labels}
+    assert labels == {"tiktok", "instagram", "other"}
