@@ -695,29 +695,12 @@ def recorded_labels() -> dict[str, set[str]]:
     """Label names of each sample a worker exports after classifying one ad (its real registry and stage)."""
     from datetime import datetime, timezone
 
-    from schemas import (AdFeatures, AdHeader, AdSentiment, AttributeSentiment, Description, GeneratedTexts,
-                         ImageInfo, OcrResult, OverallSentiment, encode)
-    from schemas.events import FeatureTensor
     from streams.service.metrics import Metrics
-    from streams.service.stages import ClassifyStage, Emitted, InRecord
+    from streams.service.stages import Emitted
+    from tests.streams.classify_factories import canned_classify, features_record
 
-    uploaded = datetime.now(timezone.utc)
-
-    class CannedClassify(ClassifyStage):
-        def infer(self, events, prepared):
-            span = AttributeSentiment(term="red", segment="ad_copy", dimension="color", start=0, end=3,
-                                      sentiment="positive", confidence=0.9)
-            return [AdSentiment(ad_id=e.ad.ad_id, model_version="test", uploaded_at=uploaded, end_to_end_seconds=1.0,
-                                overall=OverallSentiment(label="positive", scores={"positive": 1.0}),
-                                attributes=(span,), texts=GeneratedTexts(caption="")) for e in events]
-
-    description = Description(image=ImageInfo(width=1, height=1, format="PNG", sha256="0" * 64), caption="",
-                              ocr=OcrResult(engine="none", text=""), visual_context="")
-    event = AdFeatures(ad=AdHeader(ad_id="ad-1", text="red", platform="facebook", uploaded_at=uploaded),
-                       description=description, encoder="test",
-                       features=FeatureTensor(dtype="float16", shape=(1, 1), data=b"\0\0"))
     metrics = Metrics()
-    (result,) = CannedClassify(Settings(), metrics, model=object()).run([InRecord(encode(event), b"ad-1")])
+    (result,) = canned_classify(Settings(), metrics).run([features_record("ad-1", uploaded_at=datetime.now(timezone.utc))])
     assert isinstance(result, Emitted)
     labels: dict[str, set[str]] = {}
     for family in metrics.registry.collect():

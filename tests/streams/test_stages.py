@@ -194,36 +194,10 @@ def test_a_dead_letter_carries_the_replay_count_of_its_record(uppercase_stage: U
 
 def test_classify_counts_sentiments_by_a_bounded_platform_label(stage_settings) -> None:
     """Named platforms (any case) keep their own label value; every other platform is counted as 'other'."""
-    from datetime import datetime, timezone
-
-    from schemas import (AdFeatures, AdHeader, AdSentiment, AttributeSentiment, Description, GeneratedTexts,
-                         ImageInfo, OcrResult, OverallSentiment)
-    from schemas.events import FeatureTensor
-    from streams.service.metrics import Metrics
-    from streams.service.stages import ClassifyStage
-
-    uploaded = datetime(2024, 1, 1, tzinfo=timezone.utc)
-
-    class CannedClassify(ClassifyStage):
-        """Classifies every ad as positive with one negative colour span, without a model."""
-
-        def infer(self, events, prepared):
-            span = AttributeSentiment(term="red", segment="ad_copy", dimension="color", start=0, end=3,
-                                      sentiment="negative", confidence=0.9)
-            return [AdSentiment(ad_id=e.ad.ad_id, model_version="test", uploaded_at=uploaded, end_to_end_seconds=1.0,
-                                overall=OverallSentiment(label="positive", scores={"positive": 1.0}),
-                                attributes=(span,), texts=GeneratedTexts(caption="")) for e in events]
-
-    def features(ad_id: str, platform: str) -> InRecord:
-        description = Description(image=ImageInfo(width=1, height=1, format="PNG", sha256="0" * 64), caption="",
-                                  ocr=OcrResult(engine="none", text=""), visual_context="")
-        event = AdFeatures(ad=AdHeader(ad_id=ad_id, text="red", platform=platform, uploaded_at=uploaded),
-                           description=description, encoder="test",
-                           features=FeatureTensor(dtype="float16", shape=(1, 1), data=b"\0\0"))
-        return InRecord(encode(event), ad_id.encode())
+    from tests.streams.classify_factories import canned_classify, features_record as features
 
     settings = stage_settings.model_copy(update={"metrics_platforms": ("TikTok", "instagram")})
-    stage = CannedClassify(settings, Metrics(), model=object())
+    stage = canned_classify(settings)
     results = stage.run([features("a", "tiktok"), features("b", "Instagram"), features("c", "myspace"),
                          features("d", "unknown")])
     assert all(isinstance(r, Emitted) for r in results)
