@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +60,23 @@ def _read(source: bytes | Path, config: DescribeConfig) -> bytes:
     return data
 
 
+def pillow_open() -> Callable[..., Image.Image]:
+    """Pillow's own ``Image.open``, unwrapped.
+
+    ultralytics (the optional YOLO detector) replaces ``Image.open`` on import with a wrapper that,
+    on an image Pillow cannot identify, tries to pip-install a HEIF plugin and raises
+    ``ModuleNotFoundError`` where it cannot: a corrupt upload must stay ``image_corrupt``, and intake
+    must never install anything.
+    """
+    opener = Image.open
+    while getattr(opener, "__module__", "PIL.Image") != "PIL.Image":
+        original = getattr(sys.modules.get(opener.__module__), "_image_open", None)
+        if original is None:
+            break
+        opener = original
+    return opener
+
+
 def _open(data: bytes, config: DescribeConfig) -> Image.Image:
     """Parse the header only (no pixels decoded yet), with the parsers of ``config.formats`` alone."""
     if data.startswith(PNG_SIGNATURE):
@@ -65,7 +84,7 @@ def _open(data: bytes, config: DescribeConfig) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=_parsers(config.formats))
+            image = pillow_open()(io.BytesIO(data), formats=_parsers(config.formats))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError("image_too_many_pixels", str(exc)) from exc
     except UnidentifiedImageError as exc:

@@ -233,3 +233,18 @@ def test_sixteen_bit_grey_keeps_its_values() -> None:
 @pytest.mark.parametrize("size", [(1, 1), (8, 8)])
 def test_tiny_images_decode(size: tuple[int, int]) -> None:
     assert load_image(encode(Image.new("RGB", size, (200, 30, 30)), "PNG")).image.size == size
+
+
+def test_a_corrupt_image_stays_corrupt_after_ultralytics_wrapped_pillow() -> None:
+    """ultralytics replaces Image.open with a wrapper that tries to install a HEIF plugin on unknown images."""
+    import ultralytics.utils.patches  # noqa: F401 - applies the wrapper, as loading the YOLO detector does
+
+    from PIL import Image
+
+    from model.describe.intake import pillow_open
+
+    assert Image.open.__module__.startswith("ultralytics")
+    assert pillow_open().__module__ == "PIL.Image"
+    with pytest.raises(ImageError) as error:
+        load_image(b"\x00garbage" * 40, DescribeConfig())
+    assert error.value.code == "image_corrupt"
