@@ -15,7 +15,8 @@ for the session timeout there, on one host (the embedded broker listens on loopb
   the leader was assigning) makes aiokafka's coordinator task die on decoding it; it is treated as
   "no assignment yet, join again" instead (:func:`install_empty_assignment_rejoin`).
 
-With a Kafka cluster none of this runs: the client id stays the configured one.
+With a Kafka cluster the client id stays the configured one and nothing is swept; the rejoin on an
+empty assignment is installed everywhere (Kafka can send one too, and joining again is always safe).
 """
 
 from __future__ import annotations
