@@ -39,16 +39,20 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def peak_rss_mb(pid: int | None = None) -> float | None:
-    """Peak resident memory (VmHWM) of a process in MiB; None where /proc is unavailable."""
-    path = Path(f"/proc/{pid or 'self'}/status")
+def status_mb(field: str, pid: int | str = "self") -> float | None:
+    """A memory field of ``/proc/<pid>/status`` (``VmHWM``, ``VmRSS``) in MiB; None where /proc has no answer."""
     try:
-        for line in path.read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 return round(int(line.split()[1]) / 1024, 1)
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def peak_rss_mb(pid: int | None = None) -> float | None:
+    """Peak resident memory (VmHWM) of a process in MiB; None where /proc is unavailable."""
+    return status_mb("VmHWM", pid or "self")
 
 
 def machine_info() -> dict:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from schemas.settings import Settings
+from streams.bench.machine import status_mb
 from streams.bench.pipeline import latency_summary
 
 log = logging.getLogger(__name__)
@@ -14,15 +14,7 @@ log = logging.getLogger(__name__)
 
 def rss_mb(pid: int | None) -> float | None:
     """Current resident memory (VmRSS) of a process in MiB; None where /proc has no answer."""
-    if pid is None:
-        return None
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+    return None if pid is None else status_mb("VmRSS", pid)
 
 
 def window_latency(arrivals: Mapping[str, float], latencies: Mapping[str, float], start: float,
